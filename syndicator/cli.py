@@ -1,0 +1,228 @@
+"""The ``syndicator`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .clock import SystemClock
+from .config import Config, load_config
+from .errors import ConfigError, SyndicatorError
+from .storage.db import default_url
+from .storage.store import Store
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="syndicator", description="Resolution 57 content syndication engine.")
+    p.add_argument("--version", action="version", version=f"syndicator {__version__}")
+    p.add_argument("--config", help="config file (default config/syndicator.toml, env SYNDICATOR_CONFIG)")
+    p.add_argument("--db", help="database URL (default: SQLite under the data dir, env SYNDICATOR_DB)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("check-config", help="validate the config and print every problem")
+
+    c = sub.add_parser("collect", help="run one collection pass and print new/updated/unchanged/failed per source")
+    c.add_argument("--source", action="append", help="only this source (repeatable)")
+    c.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("sources", help="each source's last status, last error, item count and next run")
+    s.add_argument("--json", action="store_true")
+
+    items = sub.add_parser("items", help="stored items").add_subparsers(dest="items_command", required=True)
+    il = items.add_parser("list", help="list items, newest change first")
+    il.add_argument("--kind", choices=["document", "task", "news"])
+    il.add_argument("--source")
+    il.add_argument("--limit", type=int, default=50)
+    il.add_argument("--json", action="store_true")
+    ish = items.add_parser("show", help="one item: all versions, sources, raw hashes")
+    ish.add_argument("id")
+    ish.add_argument("--json", action="store_true")
+
+    audit = sub.add_parser("audit", help="the coverage ledger").add_subparsers(dest="audit_command", required=True)
+    av = audit.add_parser("verify", help="recompute the hash chain; non-zero exit if it was tampered with")
+    av.add_argument("--json", action="store_true")
+    ae = audit.add_parser("events", help="print ledger events as JSON lines")
+    ae.add_argument("--type", help="only types starting with this (e.g. item.)")
+    ae.add_argument("--item")
+
+    sub.add_parser("run", help="run the scheduler in the foreground until Ctrl-C / SIGTERM")
+    return p
+
+
+def _db_url(args: argparse.Namespace, config: Config) -> str:
+    return args.db or os.environ.get("SYNDICATOR_DB") or default_url(config.engine.data_dir)
+
+
+def _dt(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"{len(e.problems)} problem(s) in the configuration:", file=sys.stderr)
+        for problem in e.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    _mask_logs(config)
+    if args.command == "check-config":
+        print(f"{config.path}: OK — {len(config.sources)} source(s): "
+              + ", ".join(f"{s.name} ({s.kind})" for s in config.sources))
+        return 0
+    try:
+        store = Store.open(_db_url(args, config), SystemClock())
+    except SyndicatorError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        return _dispatch(args, config, store)
+    except SyndicatorError as e:
+        print(f"error: {config.mask(str(e))}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
+def _mask_logs(config: Config) -> None:
+    """Keep secrets out of every log line."""
+
+    class _Mask(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = config.mask(record.getMessage())
+            record.args = None
+            return True
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_Mask())
+
+
+def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from .collect import Collector
+
+    if args.command == "collect":
+        reports = Collector(config, store, store.clock).collect(args.source)
+        if args.json:
+            _print_json([r.as_dict() for r in reports])
+        else:
+            print(f"{'source':<28} {'new':>5} {'updated':>8} {'unchanged':>10}  status")
+            for r in reports:
+                status = "FAILED: " + (r.error or "") if r.failed else ("not modified" if r.not_modified else "ok")
+                if r.error and not r.failed:
+                    status = r.error
+                print(f"{r.source:<28} {r.new:>5} {r.updated:>8} {r.unchanged:>10}  {status}")
+                for problem in r.problems[:10]:
+                    print(f"{'':<28} ! {problem}")
+            print(f"\n{store.count_items()} items stored in {_where(args, config)}")
+        return 1 if reports and all(r.failed for r in reports) else 0
+    if args.command == "sources":
+        statuses = {s.name: s for s in store.list_sources()}
+        rows = []
+        for src in config.sources:
+            st = statuses.get(src.name)
+            rows.append({
+                "name": src.name, "kind": src.kind, "enabled": src.enabled,
+                "last_run": st.last_run if st else None, "last_status": st.last_status if st else "never run",
+                "last_error": st.last_error if st else None, "error_count": st.error_count if st else 0,
+                "item_count": st.item_count if st else 0, "next_run": st.next_run if st else None,
+            })
+        if args.json:
+            _print_json(rows)
+        else:
+            print(f"{'source':<24} {'kind':<9} {'items':>6} {'errors':>6}  {'last run':<16} {'next run':<16} status")
+            for r in rows:
+                print(f"{r['name']:<24} {r['kind']:<9} {r['item_count']:>6} {r['error_count']:>6}  "
+                      f"{_dt(r['last_run']):<16} {_dt(r['next_run']):<16} {r['last_status']}"
+                      + (f" — {r['last_error']}" if r["last_error"] else ""))
+        return 0
+    if args.command == "items":
+        from .present import item_detail, item_summary
+
+        if args.items_command == "list":
+            items = store.list_items(kind=args.kind, source=args.source, limit=args.limit)
+            if args.json:
+                _print_json([item_summary(i) for i in items])
+            else:
+                for i in items:
+                    flag = " [restricted]" if i.restricted else ""
+                    print(f"{i.id}  {i.kind.value:<8} v{i.current.number:<2} {_dt(i.updated_at)}  {i.current.title[:80]}{flag}")
+            return 0
+        item = store.get_item(args.id)
+        detail = item_detail(item)
+        if args.json:
+            _print_json(detail)
+        else:
+            _print_item(detail)
+        return 0
+    if args.command == "audit":
+        if args.audit_command == "verify":
+            report = store.verify_ledger()
+            if args.json:
+                _print_json(report.as_dict())
+            else:
+                print(("OK" if report.ok else "TAMPERED") + f": {report.events} events, head {report.head_hash}")
+                for p in report.problems:
+                    print(f"  - {p}")
+            return 0 if report.ok else 3
+        for ev in store.iter_events(type_prefix=args.type, item_id=args.item):
+            print(json.dumps(ev.as_dict(), ensure_ascii=False))
+        return 0
+    if args.command == "run":
+        from .collect import Collector
+        from .scheduler import build_scheduler, run_forever
+
+        collector = Collector(config, store, store.clock)
+        scheduler = build_scheduler(config, collector, store.clock)
+        print(f"syndicator {__version__}: data in {_where(args, config)}; "
+              f"{len([s for s in config.sources if s.enabled])} source(s) scheduled. Ctrl-C stops.")
+        run_forever(scheduler)
+        return 0
+    raise AssertionError(args.command)
+
+
+def _where(args: argparse.Namespace, config: Config) -> str:
+    url = _db_url(args, config)
+    if url.startswith("sqlite:///"):
+        return str(Path(url.removeprefix("sqlite:///")).resolve())
+    return url.split("@")[-1]  # never print credentials
+
+
+def _print_item(d: dict[str, Any]) -> None:
+    print(f"{d['id']}  {d['kind']}  version {d['current_version']}  first seen {d['first_seen']}"
+          + ("  [RESTRICTED: never leaves the system]" if d["restricted"] else ""))
+    print("sources:")
+    for s in d["sources"]:
+        print(f"  - {s['source']}  guid={s['guid']}  url={s['url']}  first={s['first_seen']}  last={s['last_seen']}")
+    for v in d["versions"]:
+        print(f"version {v['number']} from {v['source']} at {v['collected_at']}")
+        print(f"  title:     {v['title']}")
+        for key in ("url", "published", "updated", "language", "doc_number", "issuer", "author"):
+            if v.get(key):
+                print(f"  {key + ':':<10} {v[key]}")
+        if v.get("task"):
+            print("  task:      " + ", ".join(f"{k}={val}" for k, val in v["task"].items() if val is not None))
+        for a in v["attachments"]:
+            print(f"  attachment {a['url']} ({a.get('media_type') or '?'})")
+        print(f"  content hash {v['content_hash']}  raw hash {v['raw_hash']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

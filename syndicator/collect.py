@@ -1,0 +1,255 @@
+"""One collection pass: retrieve, parse, normalise, decide, store — per source.
+
+Retrieval runs concurrently on one event loop; parsing and normalising (the
+CPU-heavy part) run in worker processes when a pass is big enough to repay
+them, so both cores work; storage runs on one thread, one transaction per
+retrieved document, with the source's new state and the ledger events in the
+same transaction. A source that fails is recorded with a message a person
+can act on and a growing back-off, and the pass goes on with the others;
+nothing stored before is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from .clock import Clock
+from .config import Config
+from .decide import all_candidate_keys, decide
+from .domain import Entry, Fetched, ItemKind, SourceReport
+from .errors import FetchError, SyndicatorError
+from .fetch import Fetcher, Resolver, make_client, system_resolver
+from .ledger import Event
+from .normalize import normalize_entry, sha256_hex
+from .sources.kinds import RetrieveContext, SourceRegistry, default_registry
+from .storage import schema as t
+from .storage.store import Store
+
+_BIG_PASS = 8  # documents; below this, worker processes cost more than they save
+_MAX_PROBLEMS_SHOWN = 5
+
+
+def backoff(errors: int, *, base: float, cap: float, retry_after: float | None = None) -> timedelta:
+    """Wait before the next try after ``errors`` failures in a row (doubling, capped; Retry-After wins if longer)."""
+    wait = min(cap, base * (2 ** max(0, errors - 1)))
+    if retry_after is not None:
+        wait = max(wait, min(retry_after, cap))
+    return timedelta(seconds=wait)
+
+
+def process_document(kind: Any, source: Any, document: Fetched) -> tuple[list[Entry], tuple[str, ...]]:
+    """Parse and normalise one document (pure; kind, source and document are picklable for worker processes)."""
+    result = kind.parse(source, document)
+    raw_hash = sha256_hex(document.body)
+    default_kind = ItemKind(source.item_kind)
+    entries = [
+        normalize_entry(p, source=source.name, default_kind=default_kind, default_language=source.language or result.language,
+                        raw_hash=raw_hash)
+        for p in result.entries
+    ]
+    return entries, result.problems
+
+
+@dataclass
+class _Outcome:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Collector:
+    """Runs collection passes over the configured sources."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock,
+        *,
+        registry: SourceRegistry | None = None,
+        client: httpx.AsyncClient | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.registry = registry or default_registry()
+        self._client = client
+        self.resolver = resolver
+        self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def collect(self, names: Sequence[str] | None = None) -> list[SourceReport]:
+        """Run one pass over the named sources (default: every enabled source)."""
+        return asyncio.run(self.collect_async(names))
+
+    async def collect_async(self, names: Sequence[str] | None = None) -> list[SourceReport]:
+        """Run one pass (inside a running event loop)."""
+        sources = [self.config.source(n) for n in names] if names else [s for s in self.config.sources if s.enabled]
+        workers = self.config.fetch.parse_workers or (os.cpu_count() or 1)
+        pool: Executor | None = None
+        if workers > 1 and len(sources) >= _BIG_PASS:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage")
+        client = self._client or make_client(self.config.fetch.timeout_seconds, self.config.fetch.concurrency)
+        fetcher = Fetcher(
+            client, clock=self.clock, contact_url=self.config.engine.contact_url,
+            max_bytes=self.config.fetch.max_bytes, max_redirects=self.config.fetch.max_redirects,
+            per_host=self.config.fetch.per_host_concurrency, resolver=self.resolver,
+        )
+        gate = asyncio.Semaphore(self.config.fetch.concurrency)
+        try:
+            return list(await asyncio.gather(*(self._one(s, fetcher, pool, storage, gate) for s in sources)))
+        finally:
+            if self._client is None:
+                await client.aclose()
+            storage.shutdown(wait=True)
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+    async def _one(self, source: Any, fetcher: Fetcher, pool: Executor | None, storage: Executor,
+                   gate: asyncio.Semaphore) -> SourceReport:
+        loop = asyncio.get_running_loop()
+        kind = self.registry.get(source.kind)
+        lease = self.clock.now() + timedelta(seconds=self.config.fetch.timeout_seconds * 6 + 600)
+        claimed = await loop.run_in_executor(
+            storage, lambda: self.store.claim_source(source.name, source.kind, owner=self.owner, until=lease)
+        )
+        if not claimed:
+            return SourceReport(source.name, error="skipped: another run of this source is in progress")
+        try:
+            async with gate:
+                return await self._run(source, kind, fetcher, pool, storage)
+        finally:
+            await loop.run_in_executor(storage, lambda: self.store.release_source(source.name, owner=self.owner))
+
+    async def _run(self, source: Any, kind: Any, fetcher: Fetcher, pool: Executor | None,
+                   storage: Executor) -> SourceReport:
+        loop = asyncio.get_running_loop()
+        state = await loop.run_in_executor(storage, self._state, source.name)
+
+        async def known_urls(urls: list[str]) -> set[str]:
+            return await loop.run_in_executor(storage, self._known_urls, urls)
+
+        ctx = RetrieveContext(fetcher=fetcher, config=self.config, state=state, known_urls=known_urls)
+        try:
+            retrieval = await kind.retrieve(source, ctx)
+        except FetchError as e:
+            return await loop.run_in_executor(storage, self._fail, source, self.config.mask(str(e)), e.retry_after)
+        if retrieval.not_modified:
+            await loop.run_in_executor(storage, self._not_modified, source, retrieval)
+            return SourceReport(source.name, not_modified=True)
+        problems = list(retrieval.problems)
+        outcome = _Outcome()
+        parsed_any = False
+        for document in retrieval.documents:
+            if pool is not None:
+                entries, doc_problems = await loop.run_in_executor(pool, process_document, kind, source, document)
+            else:
+                entries, doc_problems = process_document(kind, source, document)
+            problems.extend(doc_problems)
+            parsed_any = parsed_any or bool(entries)
+            if entries:
+                counts = await loop.run_in_executor(storage, self._store, entries)
+                problems.extend(counts[3])
+                outcome.new += counts[0]
+                outcome.updated += counts[1]
+                outcome.unchanged += counts[2]
+        if not parsed_any:
+            reason = "; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or "no entries found"
+            return await loop.run_in_executor(storage, self._fail, source, self.config.mask(reason), None)
+        problems = [self.config.mask(p) for p in problems]
+        await loop.run_in_executor(storage, self._succeed, source, retrieval, problems)
+        return SourceReport(source.name, new=outcome.new, updated=outcome.updated, unchanged=outcome.unchanged,
+                            problems=tuple(problems))
+
+    # The methods below run on the storage thread.
+
+    def _state(self, name: str) -> dict[str, Any]:
+        with self.store.read() as conn:
+            return dict(self.store.source_row(conn, name) or {})
+
+    def _known_urls(self, urls: list[str]) -> set[str]:
+        with self.store.read() as conn:
+            keys = [f"u:{u}" for u in urls]
+            rows = conn.execute(select(t.item_keys.c.key).where(t.item_keys.c.key.in_(keys))).scalars()
+            return {k[2:] for k in rows}
+
+    def _store(self, entries: list[Entry]) -> tuple[int, int, int, tuple[str, ...]]:
+        at = self.clock.now()
+        with self.store.write() as conn:
+            known, states = self.store.lookup(conn, all_candidate_keys(entries))
+            decision = decide(entries, known_keys=known, states=states)
+            self.store.apply(conn, decision, at=at)
+        return decision.new, decision.updated, decision.unchanged, decision.problems
+
+    def _next_run(self, source: Any, at: datetime) -> datetime:
+        if source.cron:
+            from apscheduler.triggers.cron import CronTrigger
+
+            nxt = CronTrigger.from_crontab(source.cron, timezone=self.config.engine.timezone).get_next_fire_time(None, at)
+            if nxt is not None:
+                return nxt.astimezone(at.tzinfo)
+        return at + source.schedule_interval()
+
+    def _succeed(self, source: Any, retrieval: Any, problems: list[str]) -> None:
+        at = self.clock.now()
+        with self.store.write() as conn:
+            row = self.store.ensure_source(conn, source.name, source.kind)
+            if row["error_count"]:
+                self.store.append_events(conn, [Event("source.recovered", source.name,
+                                                      {"after_errors": row["error_count"]})], at=at)
+            self.store.update_source(
+                conn, source.name, etag=retrieval.etag, last_modified=retrieval.last_modified, last_run=at,
+                last_status="ok" if not problems else "ok, with problems",
+                last_error="; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or None, error_count=0,
+                next_run=self._next_run(source, at),
+            )
+
+    def _not_modified(self, source: Any, retrieval: Any) -> None:
+        at = self.clock.now()
+        with self.store.write() as conn:
+            row = self.store.ensure_source(conn, source.name, source.kind)
+            if row["error_count"]:
+                self.store.append_events(conn, [Event("source.recovered", source.name,
+                                                      {"after_errors": row["error_count"]})], at=at)
+            self.store.update_source(conn, source.name, last_run=at, last_status="not modified", last_error=None,
+                                     error_count=0, etag=retrieval.etag, last_modified=retrieval.last_modified,
+                                     next_run=self._next_run(source, at))
+
+    def _fail(self, source: Any, message: str, retry_after: float | None) -> SourceReport:
+        at = self.clock.now()
+        with self.store.write() as conn:
+            row = self.store.ensure_source(conn, source.name, source.kind)
+            errors = int(row["error_count"] or 0) + 1
+            wait = backoff(errors, base=self.config.fetch.backoff_base_seconds,
+                           cap=self.config.fetch.backoff_max_seconds, retry_after=retry_after)
+            self.store.update_source(conn, source.name, last_run=at, last_status="failed", last_error=message,
+                                     error_count=errors, next_run=at + wait)
+            self.store.append_events(
+                conn, [Event("source.failed", source.name, {"error": message, "errors_in_a_row": errors,
+                                                              "retry_in_seconds": int(wait.total_seconds())})], at=at,
+            )
+        return SourceReport(source.name, failed=True, error=message)
+
+
+def due(store: Store, name: str, now: datetime) -> bool:
+    """Whether a source may run now (False while it is backing off after failures)."""
+    with store.read() as conn:
+        row = store.source_row(conn, name)
+    if not row or not row["error_count"] or row["next_run"] is None:
+        return True
+    return bool(row["next_run"] <= now)
+
+
+__all__ = ["Collector", "backoff", "due", "process_document", "SyndicatorError"]

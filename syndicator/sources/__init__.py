@@ -1,0 +1,1 @@
+"""Source kinds: each a retriever plus a pure parser, registered by name."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, the store, migrations. Nothing SQLAlchemy leaves this package."""

@@ -1,0 +1,355 @@
+"""The store: every read and write the engine makes, behind one class.
+
+Writes that change state also append their ledger events in the same
+transaction (:meth:`Store.append_events`), so a change and its record are
+never apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+
+from ..clock import Clock
+from ..decide import AddKeys, AttachSource, Decision, ItemState, NewItem, NewVersion, SourceCaughtUp
+from ..domain import Attachment, Entry, Item, ItemKind, ItemSource, Secrecy, SourceStatus, TaskFields, Version
+from ..errors import NotFoundError
+from ..ledger import Event, RecordedEvent, VerifyReport, chain, verify_chain
+from . import schema as t
+from .db import make_engine, migrate
+
+_CHUNK = 500  # keys per IN (...) query: well under every database's parameter limit
+
+
+class Store:
+    """Storage over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, url: str, clock: Clock, *, run_migrations: bool = True) -> Store:
+        """Connect and bring the schema up to date."""
+        engine = make_engine(url)
+        if run_migrations:
+            migrate(engine)
+        return cls(engine, clock)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (on SQLite it takes the write lock at once)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # ------------------------------------------------------------------ ledger
+
+    def append_events(self, conn: Connection, events: Sequence[Event], *, at: datetime) -> list[RecordedEvent]:
+        """Append events to the chain inside the caller's transaction."""
+        if not events:
+            return []
+        head_q = select(t.ledger_head.c.seq, t.ledger_head.c.hash).where(t.ledger_head.c.id == 1)
+        if conn.dialect.name != "sqlite":
+            head_q = head_q.with_for_update()
+        head = conn.execute(head_q).one()
+        recorded = chain(events, head_seq=head.seq, head_hash=head.hash, at=at)
+        from ..ledger import payload_text
+
+        conn.execute(
+            insert(t.ledger_events),
+            [
+                {
+                    "seq": r.seq, "occurred_at": r.occurred_at, "type": r.type, "actor": r.actor,
+                    "subject_type": r.subject_type, "subject_id": r.subject_id, "item_id": r.item_id,
+                    "payload": payload_text(r.payload), "prev_hash": r.prev_hash, "hash": r.hash,
+                }
+                for r in recorded
+            ],
+        )
+        last = recorded[-1]
+        conn.execute(update(t.ledger_head).where(t.ledger_head.c.id == 1).values(seq=last.seq, hash=last.hash))
+        return recorded
+
+    def record(self, events: Sequence[Event]) -> list[RecordedEvent]:
+        """Append events in a transaction of their own (for acts that change nothing else)."""
+        with self.write() as conn:
+            return self.append_events(conn, events, at=self.clock.now())
+
+    def iter_events(self, *, type_prefix: str | None = None, item_id: str | None = None) -> Iterator[RecordedEvent]:
+        """Every event in chain order (optionally filtered)."""
+        import json
+
+        q = select(t.ledger_events).order_by(t.ledger_events.c.seq)
+        if type_prefix:
+            q = q.where(t.ledger_events.c.type.startswith(type_prefix))
+        if item_id:
+            q = q.where(t.ledger_events.c.item_id == item_id)
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(yield_per=2000).execute(q):
+                yield RecordedEvent(
+                    r.seq, r.occurred_at, r.type, r.actor, r.subject_type, r.subject_id, r.item_id,
+                    json.loads(r.payload), r.prev_hash, r.hash,
+                )
+
+    def verify_ledger(self) -> VerifyReport:
+        """Recompute the whole chain."""
+        with self.read() as conn:
+            head = conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.hash)).one()
+        return verify_chain(self.iter_events(), head=(head.seq, head.hash))
+
+    # -------------------------------------------------------------- collection
+
+    def lookup(self, conn: Connection, keys: Iterable[str]) -> tuple[dict[str, str], dict[str, ItemState]]:
+        """Stored owners of ``keys`` and the state of every item they name."""
+        known: dict[str, str] = {}
+        key_list = list(keys)
+        for i in range(0, len(key_list), _CHUNK):
+            chunk = key_list[i : i + _CHUNK]
+            for k, item_id in conn.execute(select(t.item_keys.c.key, t.item_keys.c.item_id).where(t.item_keys.c.key.in_(chunk))):
+                known[k] = item_id
+        ids = sorted(set(known.values()))
+        states: dict[str, ItemState] = {}
+        hashes: dict[str, dict[str, str]] = {i: {} for i in ids}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            for item_id, source, last_hash in conn.execute(
+                select(t.item_sources.c.item_id, t.item_sources.c.source, t.item_sources.c.last_hash).where(
+                    t.item_sources.c.item_id.in_(chunk)
+                )
+            ):
+                hashes[item_id][source] = last_hash
+            for item_id, number, current_hash in conn.execute(
+                select(t.items.c.id, t.items.c.current_version, t.items.c.current_hash).where(t.items.c.id.in_(chunk))
+            ):
+                states[item_id] = ItemState(item_id, number, current_hash, hashes[item_id])
+        return known, states
+
+    def apply(self, conn: Connection, decision: Decision, *, at: datetime) -> list[RecordedEvent]:
+        """Write a decision's intents and their ledger events (caller holds the transaction)."""
+        items_rows: list[dict[str, Any]] = []
+        version_rows: list[dict[str, Any]] = []
+        key_rows: list[dict[str, Any]] = []
+        new_source_rows: list[dict[str, Any]] = []
+        events: list[Event] = []
+        for intent in decision.intents:
+            e = intent.entry
+            key_rows.extend({"key": k, "item_id": intent.item_id} for k in getattr(intent, "keys", ()))
+            if isinstance(intent, NewItem):
+                items_rows.append({
+                    "id": intent.item_id, "kind": e.kind.value, "restricted": e.restricted, "first_seen": at,
+                    "updated_at": at, "current_version": 1, "current_hash": e.content_hash, "title": e.title,
+                    "first_source": e.source,
+                })
+                version_rows.append(_version_row(intent.item_id, 1, e, at))
+                new_source_rows.append(_source_row(intent.item_id, e, at))
+                events.append(Event("item.collected", intent.item_id, _event_payload(e, 1), item_id=intent.item_id))
+            elif isinstance(intent, NewVersion):
+                version_rows.append(_version_row(intent.item_id, intent.number, e, at))
+                values: dict[str, Any] = {
+                    "current_version": intent.number, "current_hash": e.content_hash, "title": e.title,
+                    "updated_at": at,
+                }
+                if e.restricted:  # restriction is sticky: a later public version never lifts it
+                    values["restricted"] = True
+                conn.execute(update(t.items).where(t.items.c.id == intent.item_id).values(**values))
+                if intent.source_is_new:
+                    new_source_rows.append(_source_row(intent.item_id, e, at))
+                else:
+                    self._touch_source(conn, intent.item_id, e, at)
+                payload = _event_payload(e, intent.number) | {"source_added": intent.source_is_new}
+                events.append(Event("item.versioned", intent.item_id, payload, item_id=intent.item_id))
+            elif isinstance(intent, AttachSource):
+                new_source_rows.append(_source_row(intent.item_id, e, at))
+                conn.execute(update(t.items).where(t.items.c.id == intent.item_id).values(updated_at=at))
+                events.append(Event("item.source_added", intent.item_id,
+                                    {"source": e.source, "content_hash": e.content_hash}, item_id=intent.item_id))
+            elif isinstance(intent, SourceCaughtUp):
+                self._touch_source(conn, intent.item_id, e, at)
+            elif isinstance(intent, AddKeys):
+                pass  # only the keys, gathered above
+        if items_rows:
+            conn.execute(insert(t.items), items_rows)
+        if version_rows:
+            conn.execute(insert(t.item_versions), version_rows)
+        if new_source_rows:
+            conn.execute(insert(t.item_sources), new_source_rows)
+        if key_rows:
+            conn.execute(insert(t.item_keys), key_rows)
+        return self.append_events(conn, events, at=at)
+
+    def _touch_source(self, conn: Connection, item_id: str, e: Entry, at: datetime) -> None:
+        conn.execute(
+            update(t.item_sources)
+            .where(and_(t.item_sources.c.item_id == item_id, t.item_sources.c.source == e.source))
+            .values(last_hash=e.content_hash, last_seen=at, guid=e.guid, url=e.url)
+        )
+
+    # ----------------------------------------------------------------- sources
+
+    def source_row(self, conn: Connection, name: str) -> Mapping[str, Any] | None:
+        """The stored state of a source, or None before its first run."""
+        row = conn.execute(select(t.sources).where(t.sources.c.name == name)).mappings().first()
+        return dict(row) if row else None
+
+    def ensure_source(self, conn: Connection, name: str, kind: str) -> Mapping[str, Any]:
+        """The source's row, created on first use."""
+        row = self.source_row(conn, name)
+        if row is None:
+            conn.execute(insert(t.sources).values(name=name, kind=kind, error_count=0))
+            row = self.source_row(conn, name)
+            assert row is not None
+        elif row["kind"] != kind:
+            conn.execute(update(t.sources).where(t.sources.c.name == name).values(kind=kind))
+        return row
+
+    def claim_source(self, name: str, kind: str, *, owner: str, until: datetime) -> bool:
+        """Take the run lock of a source; False when another run holds it (never two runs at once)."""
+        now = self.clock.now()
+        with self.write() as conn:
+            row = self.ensure_source(conn, name, kind)
+            held = row["running_until"]
+            if held is not None and held > now and row["running_owner"] != owner:
+                return False
+            conn.execute(
+                update(t.sources).where(t.sources.c.name == name).values(running_until=until, running_owner=owner)
+            )
+            return True
+
+    def release_source(self, name: str, *, owner: str) -> None:
+        """Let go of the run lock."""
+        with self.write() as conn:
+            conn.execute(
+                update(t.sources)
+                .where(and_(t.sources.c.name == name, t.sources.c.running_owner == owner))
+                .values(running_until=None, running_owner=None)
+            )
+
+    def update_source(self, conn: Connection, name: str, **values: Any) -> None:
+        """Set fields of a source's stored state."""
+        conn.execute(update(t.sources).where(t.sources.c.name == name).values(**values))
+
+    def list_sources(self) -> list[SourceStatus]:
+        """Every source that has run, with its item count."""
+        with self.read() as conn:
+            counts = dict(
+                conn.execute(
+                    select(t.item_sources.c.source, func.count()).group_by(t.item_sources.c.source)
+                ).all()
+            )
+            rows = conn.execute(select(t.sources).order_by(t.sources.c.name)).mappings().all()
+        return [
+            SourceStatus(
+                name=r["name"], kind=r["kind"], last_run=r["last_run"], last_status=r["last_status"],
+                last_error=r["last_error"], error_count=r["error_count"], item_count=int(counts.get(r["name"], 0)),
+                next_run=r["next_run"], etag=r["etag"], last_modified=r["last_modified"],
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------- items
+
+    def list_items(
+        self, *, kind: str | None = None, source: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Item]:
+        """Items, newest change first, with their current version."""
+        q = (
+            select(t.items, t.item_versions)
+            .join(t.item_versions, and_(t.item_versions.c.item_id == t.items.c.id,
+                                        t.item_versions.c.number == t.items.c.current_version))
+            .order_by(t.items.c.updated_at.desc(), t.items.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if kind:
+            q = q.where(t.items.c.kind == kind)
+        if source:
+            q = q.where(t.items.c.id.in_(select(t.item_sources.c.item_id).where(t.item_sources.c.source == source)))
+        with self.read() as conn:
+            rows = conn.execute(q).all()
+        return [_item(r, _version(r)) for r in rows]
+
+    def count_items(self) -> int:
+        """How many items are stored."""
+        with self.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.items)).scalar_one())
+
+    def get_item(self, item_id: str) -> Item:
+        """One item with all its versions and sources; raises NotFoundError."""
+        with self.read() as conn:
+            row = conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
+            if row is None:
+                raise NotFoundError(f"no item '{item_id}'; list items with `syndicator items list`")
+            versions = tuple(
+                _version(v)
+                for v in conn.execute(
+                    select(t.item_versions).where(t.item_versions.c.item_id == item_id).order_by(t.item_versions.c.number)
+                )
+            )
+            srcs = tuple(
+                ItemSource(s.source, s.guid, s.url, s.first_seen, s.last_seen)
+                for s in conn.execute(
+                    select(t.item_sources).where(t.item_sources.c.item_id == item_id).order_by(t.item_sources.c.first_seen)
+                )
+            )
+        current = next(v for v in versions if v.number == row.current_version)
+        return Item(row.id, ItemKind(row.kind), bool(row.restricted), row.first_seen, row.updated_at, current, versions, srcs)
+
+
+def _event_payload(e: Entry, number: int) -> dict[str, Any]:
+    # Ids and hashes only: the ledger proves what happened without carrying content.
+    return {
+        "source": e.source, "version": number, "kind": e.kind.value, "content_hash": e.content_hash,
+        "raw_hash": e.raw_hash, "restricted": e.restricted,
+    }
+
+
+def _version_row(item_id: str, number: int, e: Entry, at: datetime) -> dict[str, Any]:
+    return {
+        "item_id": item_id, "number": number, "source": e.source, "title": e.title, "url": e.url,
+        "summary": e.summary, "content": e.content, "published": e.published, "updated": e.updated,
+        "language": e.language, "author": e.author, "doc_number": e.doc_number, "issuer": e.issuer,
+        "attachments": [
+            {"url": a.url, "media_type": a.media_type, "length": a.length, "title": a.title} for a in e.attachments
+        ],
+        "task": e.task.as_dict() if e.task else None,
+        "content_hash": e.content_hash, "raw_hash": e.raw_hash, "collected_at": at,
+    }
+
+
+def _source_row(item_id: str, e: Entry, at: datetime) -> dict[str, Any]:
+    return {
+        "item_id": item_id, "source": e.source, "guid": e.guid, "url": e.url, "last_hash": e.content_hash,
+        "first_seen": at, "last_seen": at,
+    }
+
+
+def _version(r: Any) -> Version:
+    task = r.task
+    return Version(
+        item_id=r.item_id, number=r.number, source=r.source, title=r.title, url=r.url, summary=r.summary,
+        content=r.content, published=r.published, updated=r.updated, language=r.language, author=r.author,
+        doc_number=r.doc_number, issuer=r.issuer,
+        attachments=tuple(Attachment(**a) for a in (r.attachments or [])),
+        task=TaskFields(**(task | {"secrecy": Secrecy(task["secrecy"])})) if task else None,
+        content_hash=r.content_hash, raw_hash=r.raw_hash, collected_at=r.collected_at,
+    )
+
+
+def _item(r: Any, current: Version) -> Item:
+    return Item(r.id, ItemKind(r.kind), bool(r.restricted), r.first_seen, r.updated_at, current)
