@@ -135,7 +135,7 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
         return 1 if reports and all(r.failed for r in reports) else 0
     if args.command == "sources":
         statuses = {s.name: s for s in store.list_sources()}
-        rows = []
+        rows: list[dict[str, Any]] = []
         for src in config.sources:
             st = statuses.get(src.name)
             rows.append({
@@ -148,10 +148,10 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
             _print_json(rows)
         else:
             print(f"{'source':<24} {'kind':<9} {'items':>6} {'errors':>6}  {'last run':<16} {'next run':<16} status")
-            for r in rows:
-                print(f"{r['name']:<24} {r['kind']:<9} {r['item_count']:>6} {r['error_count']:>6}  "
-                      f"{_dt(r['last_run']):<16} {_dt(r['next_run']):<16} {r['last_status']}"
-                      + (f" — {r['last_error']}" if r["last_error"] else ""))
+            for row in rows:
+                print(f"{row['name']:<24} {row['kind']:<9} {row['item_count']:>6} {row['error_count']:>6}  "
+                      f"{_dt(row['last_run']):<16} {_dt(row['next_run']):<16} {row['last_status']}"
+                      + (f" — {row['last_error']}" if row["last_error"] else ""))
         return 0
     if args.command == "items":
         from .present import item_detail, item_summary

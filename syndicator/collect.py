@@ -199,8 +199,9 @@ class Collector:
 
             nxt = CronTrigger.from_crontab(source.cron, timezone=self.config.engine.timezone).get_next_fire_time(None, at)
             if nxt is not None:
-                return nxt.astimezone(at.tzinfo)
-        return at + source.schedule_interval()
+                return datetime.fromtimestamp(nxt.timestamp(), tz=at.tzinfo)
+        interval: timedelta = source.schedule_interval()
+        return at + interval
 
     def _succeed(self, source: Any, retrieval: Any, problems: list[str]) -> None:
         at = self.clock.now()

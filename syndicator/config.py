@@ -240,8 +240,8 @@ SourceConfig = Annotated[FeedSource | PageSource | TasksSource | DirectorySource
 class FileConfig(_Model):
     """The whole configuration file."""
 
-    engine: EngineConfig = Field(default_factory=EngineConfig)
-    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    engine: EngineConfig = Field(default_factory=lambda: EngineConfig())
+    fetch: FetchConfig = Field(default_factory=lambda: FetchConfig())  # type: ignore[call-arg]
     sources: list[SourceConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

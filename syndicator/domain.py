@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 
-class ItemKind(str, enum.Enum):
+class ItemKind(enum.StrEnum):
     """What an item is: a policy document, an S&T task record, or a news article."""
 
     DOCUMENT = "document"
@@ -22,7 +22,7 @@ class ItemKind(str, enum.Enum):
     NEWS = "news"
 
 
-class Secrecy(str, enum.Enum):
+class Secrecy(enum.StrEnum):
     """Secrecy class of a task record. Anything but ``PUBLIC`` is restricted."""
 
     PUBLIC = "public"

@@ -158,7 +158,7 @@ class Fetcher:
                     location = resp.headers.get("location")
                     if not location:
                         raise FetchError(f"{url} answered {resp.status_code} without a Location header")
-                    return urljoin(url, location)
+                    return str(urljoin(url, location))
                 if resp.status_code == 304:
                     return Fetched(url=url, body=b"", status=304, etag=resp.headers.get("etag"),
                                    last_modified=resp.headers.get("last-modified"), headers=dict(resp.headers))

@@ -89,10 +89,16 @@ def test_markdown_front_matter_all_keys() -> None:
     assert entry.author == "Ban biên tập mẫu"
     assert entry.guid == "sample-doc-57"
     assert entry.attachments == (
-        Attachment(url="https://example.org/tep/nq57.pdf", media_type="application/pdf", length=248310,
-                   title="Bản tóm tắt (PDF)"),
-        Attachment(url="https://example.org/tep/phu-luc.docx",
-                   media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        Attachment(
+            url="https://example.org/tep/nq57.pdf",
+            media_type="application/pdf",
+            length=248310,
+            title="Bản tóm tắt (PDF)",
+        ),
+        Attachment(
+            url="https://example.org/tep/phu-luc.docx",
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
     )
 
 
@@ -143,7 +149,10 @@ def test_text_file_with_front_matter_title_keeps_first_line() -> None:
     ("name", "message"),
     [
         ("bad_front_matter.md", "bad_front_matter.md: malformed TOML front matter: "),
-        ("unclosed_front_matter.md", "unclosed_front_matter.md: malformed TOML front matter: front matter opened"),
+        (
+            "unclosed_front_matter.md",
+            "unclosed_front_matter.md: malformed TOML front matter: front matter opened",
+        ),
     ],
 )
 def test_malformed_front_matter_gives_no_entry_and_names_file(name: str, message: str) -> None:
@@ -242,7 +251,10 @@ def test_html_file_content_from_article_with_links_resolved_against_canonical() 
     assert 'href="https://example.org/van-ban/phu-luc.html"' in entry.content
     assert [(a.url, a.media_type) for a in entry.attachments] == [
         ("https://example.org/tep/1169.pdf", "application/pdf"),
-        ("https://example.org/tep/bang.xlsx?v=1", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (
+            "https://example.org/tep/bang.xlsx?v=1",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
         ("https://example.org/tep/goi.ZIP", "application/zip"),
     ]
 
@@ -362,3 +374,12 @@ def test_every_bundled_sample_parses_without_problems() -> None:
             assert entry.title and entry.content, rel
             assert entry.guid not in guids, rel
             guids.add(entry.guid or "")
+
+
+def test_html_file_in_windows_1258_uses_its_meta_charset() -> None:
+    result = parse("windows1258.html")
+    assert result.problems == ()
+    (entry,) = result.entries
+    assert entry.title == "Tin cũ"
+    assert entry.content is not None and "Đổi mới sáng tạo và chuyển đổi số" in entry.content
+    assert unicodedata.is_normalized("NFC", entry.content)

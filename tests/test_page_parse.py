@@ -31,13 +31,22 @@ def read(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
-def article(name: str, content_type: str | None = None, selectors: PageSelectors = SELECTORS,
-            **kwargs: str) -> tuple[ParsedEntry | None, tuple[str, ...]]:
-    return parse_article(read(name), url=ARTICLE_URL, content_type=content_type, selectors=selectors, **kwargs)
+def article(
+    name: str,
+    content_type: str | None = None,
+    selectors: PageSelectors = SELECTORS,
+    language: str | None = None,
+) -> tuple[ParsedEntry | None, tuple[str, ...]]:
+    return parse_article(read(name), url=ARTICLE_URL, content_type=content_type, selectors=selectors, language=language)
 
 
-def entry_of(name: str, content_type: str | None = None, **kwargs: str) -> ParsedEntry:
-    entry, _ = article(name, content_type, **kwargs)
+def entry_of(
+    name: str,
+    content_type: str | None = None,
+    selectors: PageSelectors = SELECTORS,
+    language: str | None = None,
+) -> ParsedEntry:
+    entry, _ = article(name, content_type, selectors, language)
     assert entry is not None
     return entry
 
@@ -46,8 +55,9 @@ def entry_of(name: str, content_type: str | None = None, **kwargs: str) -> Parse
 
 
 def test_listing_links_are_absolute_unique_and_in_page_order() -> None:
-    links, problems = parse_listing(read("listing.html"), url=LISTING_URL, content_type="text/html",
-                                    selectors=SELECTORS)
+    links, problems = parse_listing(
+        read("listing.html"), url=LISTING_URL, content_type="text/html", selectors=SELECTORS
+    )
     assert problems == ()
     assert links == [
         # resolved against <base href>, fragment dropped, duplicate removed
@@ -64,30 +74,37 @@ def test_listing_links_are_absolute_unique_and_in_page_order() -> None:
 
 def test_listing_without_base_resolves_against_page_url() -> None:
     body = read("listing.html").replace(b'<base href="https://tin.example.gov.vn/chuyen-muc/">', b"")
-    links, _ = parse_listing(body, url="https://mirror.example.org/a/b/list", content_type=None,
-                             selectors=PageSelectors(item_links="a.title"))
+    links, _ = parse_listing(
+        body,
+        url="https://mirror.example.org/a/b/list",
+        content_type=None,
+        selectors=PageSelectors(item_links="a.title"),
+    )
     assert links[0] == "https://mirror.example.org/a/b/nghi-quyet-57-di-vao-cuoc-song.html"
     assert links[1] == "https://mirror.example.org/tin/hoi-nghi-quan-triet.html"
 
 
 def test_listing_layout_changed_names_selector_and_url() -> None:
-    links, problems = parse_listing(read("listing_redesigned.html"), url=LISTING_URL, content_type=None,
-                                    selectors=SELECTORS)
+    links, problems = parse_listing(
+        read("listing_redesigned.html"), url=LISTING_URL, content_type=None, selectors=SELECTORS
+    )
     assert links == []
     assert problems == (f"layout changed? item_links selector 'li.news-item' matched nothing on {LISTING_URL}",)
 
 
 def test_listing_matches_without_usable_links_is_a_problem() -> None:
-    links, problems = parse_listing(read("listing_no_links.html"), url=LISTING_URL, content_type=None,
-                                    selectors=SELECTORS)
+    links, problems = parse_listing(
+        read("listing_no_links.html"), url=LISTING_URL, content_type=None, selectors=SELECTORS
+    )
     assert links == []
     assert len(problems) == 1
     assert "li.news-item" in problems[0] and "matched 2 element(s)" in problems[0]
 
 
 def test_listing_invalid_selector_is_a_problem_not_an_exception() -> None:
-    links, problems = parse_listing(read("listing.html"), url=LISTING_URL, content_type=None,
-                                    selectors=PageSelectors(item_links="li[[["))
+    links, problems = parse_listing(
+        read("listing.html"), url=LISTING_URL, content_type=None, selectors=PageSelectors(item_links="li[[[")
+    )
     assert links == []
     assert len(problems) == 1 and "invalid CSS selector 'li[[['" in problems[0]
 
@@ -130,11 +147,16 @@ def test_article_content_is_inner_html_with_absolute_links_and_no_scripts() -> N
 
 def test_article_attachments_absolute_deduplicated_with_media_type() -> None:
     assert entry_of("article_utf8_bom.html").attachments == (
-        Attachment(url="https://tin.example.gov.vn/tep/nq57-tom-tat.pdf", media_type="application/pdf",
-                   title="Tóm tắt Nghị quyết (PDF)"),
-        Attachment(url="https://files.example.gov.vn/tep/ke-hoach.docx",
-                   media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   title="Kế hoạch"),
+        Attachment(
+            url="https://tin.example.gov.vn/tep/nq57-tom-tat.pdf",
+            media_type="application/pdf",
+            title="Tóm tắt Nghị quyết (PDF)",
+        ),
+        Attachment(
+            url="https://files.example.gov.vn/tep/ke-hoach.docx",
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            title="Kế hoạch",
+        ),
     )
 
 
@@ -142,7 +164,9 @@ def test_attachments_selector_can_be_widened_and_disabled() -> None:
     wide = PageSelectors(item_links="a", attachments=".attachments a")
     urls = [a.url for a in entry_of("article_utf8_bom.html", selectors=wide).attachments]
     assert "https://tin.example.gov.vn/tep/bao-cao.doc?v=2" in urls
-    assert entry_of("article_utf8_bom.html", selectors=PageSelectors(item_links="a", attachments=None)).attachments == ()
+    assert (
+        entry_of("article_utf8_bom.html", selectors=PageSelectors(item_links="a", attachments=None)).attachments == ()
+    )
 
 
 def test_language_argument_wins_over_html_lang() -> None:

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import given, settings
@@ -35,19 +36,34 @@ VI_MAPPING = TaskMapping(
     }
 )
 BAD_ROWS_MAPPING = TaskMapping(
-    columns={"task_code": "code", "title": "title", "start_date": "start", "end_date": "end",
-             "budget_vnd": "budget", "secrecy": "secrecy", "url": "link"}
+    columns={
+        "task_code": "code",
+        "title": "title",
+        "start_date": "start",
+        "end_date": "end",
+        "budget_vnd": "budget",
+        "secrecy": "secrecy",
+        "url": "link",
+    }
 )
 SHORT_MAPPING = TaskMapping(columns={"task_code": "ma", "title": "ten", "start_date": "bat_dau", "secrecy": "mat"})
 JSON_MAPPING = TaskMapping(
-    columns={"task_code": "ma", "title": "ten", "budget_vnd": "kinh_phi", "start_date": "bat_dau",
-             "end_date": "ket_thuc", "secrecy": "mat", "host_org": "chu_tri.ten", "url": "lien_ket"},
+    columns={
+        "task_code": "ma",
+        "title": "ten",
+        "budget_vnd": "kinh_phi",
+        "start_date": "bat_dau",
+        "end_date": "ket_thuc",
+        "secrecy": "mat",
+        "host_org": "chu_tri.ten",
+        "url": "lien_ket",
+    },
     records_path="data.items",
 )
 
 
 def parse(name: str, mapping: TaskMapping, source_url: str | None = None) -> ParseResult:
-    fmt = "json" if name.endswith(".json") else "csv"
+    fmt: Literal["csv", "json"] = "json" if name.endswith(".json") else "csv"
     return parse_tasks((DATA / name).read_bytes(), fmt=fmt, mapping=mapping, source_url=source_url)
 
 
@@ -59,7 +75,11 @@ def test_full_csv_with_bom_and_vietnamese_headers() -> None:
     result = parse("tasks_good_bom.csv", VI_MAPPING, source_url="https://nhiemvu.example.gov.vn/ds/tasks.csv")
     assert result.problems == ()
     assert [e.guid for e in result.entries] == [
-        "task:ĐTĐL.CN-01/25", "task:KC.4.0-02/25", "task:NV-03", "task:NV-04", "task:NV-05",
+        "task:ĐTĐL.CN-01/25",
+        "task:KC.4.0-02/25",
+        "task:NV-03",
+        "task:NV-04",
+        "task:NV-05",
     ]
     first = result.entries[0]
     assert first.kind is ItemKind.TASK
@@ -95,8 +115,13 @@ def test_relative_record_url_without_source_url_is_dropped_with_problem() -> Non
 
 @pytest.mark.parametrize(
     ("code", "budget"),
-    [("ĐTĐL.CN-01/25", 4_500_000_000), ("KC.4.0-02/25", 4_500_000_000), ("NV-03", 4_500_000_000),
-     ("NV-04", 12_000_000_000), ("NV-05", None)],
+    [
+        ("ĐTĐL.CN-01/25", 4_500_000_000),
+        ("KC.4.0-02/25", 4_500_000_000),
+        ("NV-03", 4_500_000_000),
+        ("NV-04", 12_000_000_000),
+        ("NV-05", None),
+    ],
 )
 def test_budget_formats(code: str, budget: int | None) -> None:
     task = by_code(parse("tasks_good_bom.csv", VI_MAPPING))[code].task
@@ -105,11 +130,13 @@ def test_budget_formats(code: str, budget: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("code", "secrecy"),
-    [("ĐTĐL.CN-01/25", Secrecy.PUBLIC),  # "Công khai"
-     ("KC.4.0-02/25", Secrecy.PUBLIC),  # "public"
-     ("NV-03", Secrecy.PUBLIC),  # "CONG KHAI " — case and spaces do not matter
-     ("NV-04", Secrecy.STATE_SECRET),  # "Mật"
-     ("NV-05", Secrecy.PUBLIC)],  # "0"
+    [
+        ("ĐTĐL.CN-01/25", Secrecy.PUBLIC),  # "Công khai"
+        ("KC.4.0-02/25", Secrecy.PUBLIC),  # "public"
+        ("NV-03", Secrecy.PUBLIC),  # "CONG KHAI " — case and spaces do not matter
+        ("NV-04", Secrecy.STATE_SECRET),  # "Mật"
+        ("NV-05", Secrecy.PUBLIC),
+    ],  # "0"
 )
 def test_secrecy_values(code: str, secrecy: Secrecy) -> None:
     task = by_code(parse("tasks_good_bom.csv", VI_MAPPING))[code].task
@@ -128,7 +155,13 @@ def test_multiline_quoted_field_and_dates_in_several_formats() -> None:
 
 def test_bad_rows_rejected_with_line_numbers_rest_kept() -> None:
     result = parse("tasks_bad_rows.csv", BAD_ROWS_MAPPING)
-    assert [e.guid for e in result.entries] == ["task:OK-1", "task:OK-3", "task:OK-4", "task:OK-5", "task:OK-6"]
+    assert [e.guid for e in result.entries] == [
+        "task:OK-1",
+        "task:OK-3",
+        "task:OK-4",
+        "task:OK-5",
+        "task:OK-6",
+    ]
     assert result.problems == (
         "row 3: missing task_code; row skipped",
         "row 4: missing title; row skipped",
@@ -176,8 +209,15 @@ def test_delimiter_is_sniffed(name: str, title: str) -> None:
 
 
 def test_windows_1258_csv_is_read_and_composed() -> None:
-    mapping = TaskMapping(columns={"task_code": "Mã", "title": "Tên nhiệm vụ", "host_org": "Chủ trì",
-                                   "start_date": "Bắt đầu", "secrecy": "Mật"})
+    mapping = TaskMapping(
+        columns={
+            "task_code": "Mã",
+            "title": "Tên nhiệm vụ",
+            "host_org": "Chủ trì",
+            "start_date": "Bắt đầu",
+            "secrecy": "Mật",
+        }
+    )
     result = parse("tasks_windows1258.csv", mapping)
     (entry,) = result.entries
     assert entry.title == "Nghiên cứu đổi mới sáng tạo ở địa phương"
@@ -252,7 +292,10 @@ def test_json_syntax_error_names_position() -> None:
     [
         ("data.rows", "records_path 'data.rows' not found in the JSON (no key 'rows')"),
         ("meta", "expected a JSON list of records, found dict"),
-        (None, "expected a JSON list of records, found dict; set records_path to the key that holds the list"),
+        (
+            None,
+            "expected a JSON list of records, found dict; set records_path to the key that holds the list",
+        ),
     ],
 )
 def test_json_records_path_problems(records_path: str | None, problem: str) -> None:
@@ -281,14 +324,14 @@ def test_empty_csv() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=2000), st.sampled_from(["csv", "json"]))
-def test_never_raises_on_arbitrary_bytes(body: bytes, fmt: str) -> None:
-    result = parse_tasks(body, fmt=fmt, mapping=SHORT_MAPPING)  # type: ignore[arg-type]
+def test_never_raises_on_arbitrary_bytes(body: bytes, fmt: Literal["csv", "json"]) -> None:
+    result = parse_tasks(body, fmt=fmt, mapping=SHORT_MAPPING)
     for entry in result.entries:
         assert entry.kind is ItemKind.TASK and entry.task is not None
         assert entry.guid == f"task:{entry.task.task_code}"
 
 
-_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_cell = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30)
 PUBLIC = {"public", "công khai", "cong khai", "cong_khai", "0"}
 
 
@@ -307,10 +350,15 @@ def test_csv_only_listed_public_values_are_public(rows: list[tuple[str, str, str
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.text(max_size=20),
-                          st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(sorted(PUBLIC)),
-                                    st.text(max_size=8))),
-                max_size=10))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=20),
+            st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(sorted(PUBLIC)), st.text(max_size=8)),
+        ),
+        max_size=10,
+    )
+)
 def test_json_secrecy_fails_safe(records: list[tuple[str, object]]) -> None:
     body = json.dumps([{"ma": f"T-{i}", "ten": title, "mat": mat} for i, (title, mat) in enumerate(records)])
     result = parse_tasks(body.encode(), fmt="json", mapping=SHORT_MAPPING)

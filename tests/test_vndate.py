@@ -15,8 +15,8 @@ from syndicator.sources.vndate import parse_date, parse_datetime
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -149,16 +149,17 @@ def test_parse_date_formats(text: str, expected: date) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "31/02/2025", "2025/01/05", "05/01/25", "Ngày 5/1/2025", "5/1/2025 08:00", "01-02.2025", "abc"]
+    "text",
+    ["", "31/02/2025", "2025/01/05", "05/01/25", "Ngày 5/1/2025", "5/1/2025 08:00", "01-02.2025", "abc"],
 )
 def test_parse_date_rejects_other_text(text: str) -> None:
     assert parse_date(text) is None
 
 
 # Asia/Ho_Chi_Minh has had no offset change since 1975, so every local time maps to one instant.
-_aware = st.datetimes(
-    min_value=datetime(1976, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(UTC)
-).map(lambda d: d.replace(second=0, microsecond=0))
+_aware = st.datetimes(min_value=datetime(1976, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(UTC)).map(
+    lambda d: d.replace(second=0, microsecond=0)
+)
 
 
 @given(_aware)

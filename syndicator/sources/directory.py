@@ -48,8 +48,20 @@ __all__ = ["KNOWN_KEYS", "SUFFIXES", "parse_file", "scan_directory"]
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".json"})
 KNOWN_KEYS = frozenset(
-    {"title", "summary", "url", "published", "updated", "language", "doc_number", "issuer", "kind", "author",
-     "guid", "attachments"}
+    {
+        "title",
+        "summary",
+        "url",
+        "published",
+        "updated",
+        "language",
+        "doc_number",
+        "issuer",
+        "kind",
+        "author",
+        "guid",
+        "attachments",
+    }
 )
 _JSON_BODY_KEYS = frozenset({"content", "text"})
 _ATTACHMENT_KEYS = frozenset({"url", "media_type", "length", "title"})
@@ -101,15 +113,18 @@ def parse_file(body: bytes, *, relpath: str, language: str | None = None, tz: st
     suffix = PurePosixPath(relpath).suffix.lower()
     if suffix not in SUFFIXES:
         return ParseResult(entries=(), problems=(f"{relpath}: unsupported file type '{suffix}'",))
+    if suffix in (".html", ".htm"):
+        # HTML declares its own charset (<meta charset>), so it is decoded the way pages are.
+        if not body.strip():
+            return ParseResult(entries=(), problems=(f"{relpath}: empty file",))
+        entry, found = _parse_html_file(body, relpath=relpath, language=language, tz=tz)
+        return ParseResult(entries=(entry,) if entry else (), problems=tuple(found))
     text, problem = _decode(body)
     problems = [f"{relpath}: {problem}"] if problem else []
     if not text.strip():
         return ParseResult(entries=(), problems=(*problems, f"{relpath}: empty file"))
     entries: Sequence[ParsedEntry]
-    if suffix in (".html", ".htm"):
-        entry, found = _parse_html_file(body, relpath=relpath, language=language, tz=tz)
-        entries = (entry,) if entry else ()
-    elif suffix == ".json":
+    if suffix == ".json":
         entries, found = _parse_json(text, relpath=relpath, language=language, tz=tz)
     else:
         entry, found = _parse_text_file(text, relpath=relpath, markdown=suffix != ".txt", language=language, tz=tz)
@@ -135,7 +150,7 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
         return None, text
     for i in range(1, len(lines)):
         if lines[i].rstrip() == _FENCE:
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:])
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
     raise ValueError("front matter opened with '+++' is never closed by a second '+++' line")
 
 
@@ -154,8 +169,13 @@ def _parse_text_file(
         # The first line is only a title when the front matter gives none.
         heading, content = _render_text(rest, title_from_first_line=need_title)
     return _entry_from_fields(
-        fields, label=relpath, default_guid=relpath, content=content, fallback_title=heading,
-        language=language, tz=tz,
+        fields,
+        label=relpath,
+        default_guid=relpath,
+        content=content,
+        fallback_title=heading,
+        language=language,
+        tz=tz,
     )
 
 
@@ -176,11 +196,14 @@ def _render_markdown(source: str, *, take_heading: bool) -> tuple[str | None, st
         if tok.type == "heading_open" and tok.tag == "h1" and tok.markup == "#" and tok.map:
             heading = _inline_text(tokens[i + 1])
             lines = source.split("\n")
-            source = "\n".join(lines[: tok.map[0]] + lines[tok.map[1]:])
+            source = "\n".join(lines[: tok.map[0]] + lines[tok.map[1] :])
             break
     if take_heading and not heading:
         # No "# " heading: the first line of text (not of a code block) stands in, and stays in the body.
-        heading = next((t.split("\n")[0] for t in (_inline_text(tok) for tok in tokens if tok.type == "inline") if t), None)
+        heading = next(
+            (t.split("\n")[0] for t in (_inline_text(tok) for tok in tokens if tok.type == "inline") if t),
+            None,
+        )
     rendered = md.render(source).strip()
     return heading or None, rendered or None
 
@@ -237,13 +260,16 @@ def _parse_html_file(
         absolutize(container, base)
         content = inner_html(container) or None
         links = [
-            a for a in container.find_all("a", href=True)
-            if isinstance(a, Tag) and str(a["href"]).split("?")[0].split("#")[0].lower().endswith(_HTML_ATTACHMENT_SUFFIXES)
+            a
+            for a in container.find_all("a", href=True)
+            if isinstance(a, Tag)
+            and str(a["href"]).split("?")[0].split("#")[0].lower().endswith(_HTML_ATTACHMENT_SUFFIXES)
         ]
         attachments = collect_attachments(links, base)
         skipped = [str(a["href"]) for a in links if absolute_url(str(a["href"]), base) is None]
-        problems.extend(f"{relpath}: attachment link '{h}' is relative and the page has no canonical URL; skipped"
-                        for h in skipped)
+        problems.extend(
+            f"{relpath}: attachment link '{h}' is relative and the page has no canonical URL; skipped" for h in skipped
+        )
 
     published_raw = meta.get("article:published_time") or meta.get("dc.date")
     if not published_raw:
@@ -261,8 +287,13 @@ def _parse_html_file(
         "author": meta.get("author"),
     }
     entry, found = _entry_from_fields(
-        {k: v for k, v in fields.items() if v}, label=relpath, default_guid=relpath, content=content,
-        fallback_title=None, language=language, tz=tz,
+        {k: v for k, v in fields.items() if v},
+        label=relpath,
+        default_guid=relpath,
+        content=content,
+        fallback_title=None,
+        language=language,
+        tz=tz,
     )
     if entry is not None:
         entry = replace(entry, url=canonical, attachments=attachments)
@@ -292,8 +323,13 @@ def _parse_json(text: str, *, relpath: str, language: str | None, tz: str) -> tu
         if problem:
             problems.append(f"{label}: {problem}")
         entry, found = _entry_from_fields(
-            fields, label=label, default_guid=relpath if single else f"{relpath}#{i}", content=content,
-            fallback_title=None, language=language, tz=tz,
+            fields,
+            label=label,
+            default_guid=relpath if single else f"{relpath}#{i}",
+            content=content,
+            fallback_title=None,
+            language=language,
+            tz=tz,
         )
         problems.extend(found)
         if entry is not None:
@@ -376,7 +412,9 @@ def _entry_from_fields(
     return entry, problems
 
 
-def _field_datetime(fields: Mapping[str, Any], key: str, *, label: str, tz: str, problems: list[str]) -> datetime | None:
+def _field_datetime(
+    fields: Mapping[str, Any], key: str, *, label: str, tz: str, problems: list[str]
+) -> datetime | None:
     """A date field as aware UTC: TOML datetimes and dates, or strings in any vndate format."""
     value = fields.get(key)
     if value is None:

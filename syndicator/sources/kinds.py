@@ -105,8 +105,9 @@ class FeedKind:
     def parse(self, source: FeedSource, document: Fetched) -> ParseResult:
         from .feed import parse_feed
 
-        return parse_feed(document.body, url=document.url, content_type=document.content_type,
-                          headers=document.headers, language=source.language)
+        result: ParseResult = parse_feed(document.body, url=document.url, content_type=document.content_type,
+                                         headers=document.headers, language=source.language)
+        return result
 
 
 class PageKind:

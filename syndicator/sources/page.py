@@ -105,7 +105,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     as combining characters, which would otherwise never compare equal.
     """
     if body.startswith(_UTF8_BOM):
-        text = body[len(_UTF8_BOM):].decode("utf-8", errors="replace")
+        text = body[len(_UTF8_BOM) :].decode("utf-8", errors="replace")
         return unicodedata.normalize("NFC", text)
     known: list[str] = []
     if content_type:

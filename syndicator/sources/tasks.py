@@ -32,8 +32,18 @@ from .vndate import DEFAULT_TZ, clean_text, parse_date
 __all__ = ["FIELDS", "TaskMapping", "check_mapping", "parse_tasks"]
 
 FIELDS = (
-    "task_code", "title", "host_org", "principal_investigator", "managing_body", "budget_vnd",
-    "start_date", "end_date", "status", "summary", "secrecy", "url",
+    "task_code",
+    "title",
+    "host_org",
+    "principal_investigator",
+    "managing_body",
+    "budget_vnd",
+    "start_date",
+    "end_date",
+    "status",
+    "summary",
+    "secrecy",
+    "url",
 )
 REQUIRED = ("task_code", "title")
 _DELIMITERS = (",", ";", "\t")
@@ -103,8 +113,9 @@ def parse_tasks(
         problems.extend(f"{label} {number}: {note}" for note in notes)
         if values is None:
             continue
-        entry, row_problems = _entry(values, mapping=mapping, where=f"{label} {number}",
-                                     language=language, source_url=source_url)
+        entry, row_problems = _entry(
+            values, mapping=mapping, where=f"{label} {number}", language=language, source_url=source_url
+        )
         problems.extend(row_problems)
         if entry is None or entry.task is None:
             continue
@@ -178,8 +189,10 @@ def _csv_rows(text: str, mapping: TaskMapping) -> tuple[list[_Row], list[str]]:
     problems: list[str] = []
     try:
         for line, row in records:
-            notes = () if len(row) >= len(names) else (
-                f"has {len(row)} of the header's {len(names)} columns; the missing ones are read as empty",
+            notes = (
+                ()
+                if len(row) >= len(names)
+                else (f"has {len(row)} of the header's {len(names)} columns; the missing ones are read as empty",)
             )
             rows.append((line, {f: row[i] if i < len(row) else "" for f, i in index.items()}, notes))
     except csv.Error as e:
@@ -257,7 +270,12 @@ def _as_text(value: Any) -> str | None:
 
 
 def _entry(
-    values: Mapping[str, Any], *, mapping: TaskMapping, where: str, language: str | None, source_url: str | None
+    values: Mapping[str, Any],
+    *,
+    mapping: TaskMapping,
+    where: str,
+    language: str | None,
+    source_url: str | None,
 ) -> tuple[ParsedEntry | None, list[str]]:
     """One record as a task entry, or None with the reasons it was rejected."""
     text = {f: _as_text(values.get(f)) for f in FIELDS}

@@ -41,13 +41,33 @@ _ISO = re.compile(
 )
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 # US zone names RFC 822 allows; other letters are obsolete and read as unknown (local tz).
 _RFC822_ZONES = {
-    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
-    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "UT": 0,
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
 }
 _RFC822 = re.compile(
     r"^(?:[a-z]{3},?\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{4}|\d{2})"
@@ -249,7 +269,7 @@ def _read_vietnamese(text: str, local: tzinfo) -> datetime | None:
             return None
         zone = parsed
     elif found_time is not None:
-        trailing = _TRAILING_OFFSET.match(rest[found_time[1]:])
+        trailing = _TRAILING_OFFSET.match(rest[found_time[1] :])
         if trailing:
             parsed = _parse_offset(trailing.group(1))
             if parsed is None:

@@ -247,7 +247,7 @@ class Store:
     def list_sources(self) -> list[SourceStatus]:
         """Every source that has run, with its item count."""
         with self.read() as conn:
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(
                     select(t.item_sources.c.source, func.count()).group_by(t.item_sources.c.source)
                 ).all()

@@ -1,7 +1,7 @@
 """initial schema: items, versions, keys, sources, ledger
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import syndicator.storage.types
-
 
 revision = '0001'
 down_revision = None
