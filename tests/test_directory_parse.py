@@ -383,3 +383,15 @@ def test_html_file_in_windows_1258_uses_its_meta_charset() -> None:
     assert entry.title == "Tin cũ"
     assert entry.content is not None and "Đổi mới sáng tạo và chuyển đổi số" in entry.content
     assert unicodedata.is_normalized("NFC", entry.content)
+
+
+def test_relative_links_in_content_resolved_against_the_item_url() -> None:
+    content = only("relative_links.md").content
+    assert content is not None
+    assert 'href="https://example.org/van-ban/lien-ket/phu-luc.html"' in content
+    assert 'href="https://example.org/"' in content
+    assert 'href="#muc"' in content
+    assert 'src="https://example.org/anh/a.png"' in content
+    # without a url nothing can be resolved, and nothing is invented
+    assert 'href="https://example.org/van-ban/57"' in (only("front_matter_full.md").content or "")
+    assert 'href="tep/ke-hoach.pdf"' in (only("page_main.html").content or "")

@@ -272,3 +272,10 @@ def test_odd_charset_labels_fall_back_to_utf8(label: str) -> None:
     for content_type in (None, f"text/html; charset={label}"):
         entry, _ = parse_article(body, url=ARTICLE_URL, content_type=content_type, selectors=SELECTORS)
         assert entry is not None and entry.title == "Việt \\x41"
+
+
+def test_plain_text_body_is_not_a_page() -> None:
+    links, problems = parse_listing(b"index.html", url=LISTING_URL, content_type="text/plain", selectors=SELECTORS)
+    assert links == [] and "matched nothing" in problems[0]
+    entry, problems = parse_article(b"", url=ARTICLE_URL, content_type=None, selectors=SELECTORS)
+    assert entry is None and "title selector 'h1' matched nothing" in problems[0]

@@ -32,6 +32,7 @@ from ..domain import Attachment, ItemKind, ParsedEntry, ParseResult
 from .page import (
     absolute_url,
     absolutize,
+    absolutize_fragment,
     canonical_link,
     collect_attachments,
     element_text,
@@ -384,6 +385,9 @@ def _entry_from_fields(
     if url and absolute_url(url, None) is None:
         problems.append(f"{label}: url '{url}' is not an absolute http(s) URL; ignored")
         url = None
+    if url and content and ("href=" in content or "src=" in content):
+        # Links written relative to where the document is published only work in feeds once absolute.
+        content = absolutize_fragment(content, url)
     kind = None
     if text["kind"]:
         try:

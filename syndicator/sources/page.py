@@ -29,6 +29,7 @@ from .vndate import DEFAULT_TZ, clean_text, parse_datetime
 __all__ = [
     "PageSelectors",
     "absolute_url",
+    "absolutize_fragment",
     "decode_html",
     "guess_media_type",
     "meta_values",
@@ -137,7 +138,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
 
 def parse_html(body: bytes, content_type: str | None = None) -> BeautifulSoup:
     """A BeautifulSoup tree (lxml parser) of an HTML document decoded by ``decode_html``."""
-    return BeautifulSoup(decode_html(body, content_type), "lxml")
+    text = decode_html(body, content_type)
+    # Text without a single tag has no elements to select; bs4 would also warn that a
+    # short one "looks like a filename", which is noise in a collector's log.
+    return BeautifulSoup(text if "<" in text else "", "lxml")
 
 
 def absolute_url(href: str | None, base: str | None) -> str | None:
@@ -263,6 +267,19 @@ def _absolutize_srcset(srcset: str, base: str) -> str:
             parts[0] = _join(base, parts[0]) or parts[0]
             out.append(" ".join(parts))
     return ", ".join(out)
+
+
+def absolutize_fragment(fragment: str, base: str) -> str:
+    """An HTML fragment with its relative URLs made absolute against ``base``."""
+    if "<" not in fragment:
+        return fragment
+    soup = BeautifulSoup(fragment, "lxml")
+    # lxml wraps a fragment in <html><body>; the fragment is what is inside <body>.
+    body = soup.body
+    if body is None:
+        return fragment
+    absolutize(body, base)
+    return inner_html(body)
 
 
 def inner_html(element: Tag) -> str:
