@@ -34,6 +34,7 @@ from .ledger import Event
 from .normalize import normalize_entry, sha256_hex
 from .sources.kinds import RetrieveContext, SourceRegistry, default_registry
 from .storage import schema as t
+from .tagging.service import load_tools, tag_entry
 from .storage.store import Store
 
 _BIG_PASS = 8  # documents; below this, worker processes cost more than they save
@@ -48,14 +49,20 @@ def backoff(errors: int, *, base: float, cap: float, retry_after: float | None =
     return timedelta(seconds=wait)
 
 
-def process_document(kind: Any, source: Any, document: Fetched) -> tuple[list[Entry], tuple[str, ...]]:
-    """Parse and normalise one document (pure; kind, source and document are picklable for worker processes)."""
+def process_document(
+    kind: Any, source: Any, document: Fetched, taxonomy: str
+) -> tuple[list[Entry], tuple[str, ...]]:
+    """Parse, normalise and tag one document (pure; every argument is picklable for worker processes)."""
+    tools = load_tools(taxonomy)
     result = kind.parse(source, document)
     raw_hash = sha256_hex(document.body)
     default_kind = ItemKind(source.item_kind)
     entries = [
-        normalize_entry(p, source=source.name, default_kind=default_kind, default_language=source.language or result.language,
-                        raw_hash=raw_hash)
+        tag_entry(
+            normalize_entry(p, source=source.name, default_kind=default_kind,
+                            default_language=source.language or result.language, raw_hash=raw_hash),
+            tools,
+        )
         for p in result.entries
     ]
     return entries, result.problems
@@ -88,6 +95,8 @@ class Collector:
         self._client = client
         self.resolver = resolver
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.taxonomy = str(config.taxonomy_path())
+        load_tools(self.taxonomy)  # a broken taxonomy stops the pass before anything is fetched
 
     def collect(self, names: Sequence[str] | None = None) -> list[SourceReport]:
         """Run one pass over the named sources (default: every enabled source)."""
@@ -154,9 +163,10 @@ class Collector:
         parsed_any = False
         for document in retrieval.documents:
             if pool is not None:
-                entries, doc_problems = await loop.run_in_executor(pool, process_document, kind, source, document)
+                entries, doc_problems = await loop.run_in_executor(pool, process_document, kind, source, document,
+                                                                     self.taxonomy)
             else:
-                entries, doc_problems = process_document(kind, source, document)
+                entries, doc_problems = process_document(kind, source, document, self.taxonomy)
             problems.extend(doc_problems)
             parsed_any = parsed_any or bool(entries)
             if entries:

@@ -63,6 +63,7 @@ class EngineConfig(_Model):
     timezone: str = "Asia/Ho_Chi_Minh"
     contact_url: str = "https://github.com/syndicator-r57/syndicator"
     public_url: str = "http://127.0.0.1:8157"
+    taxonomy: str | None = None  # default: taxonomy.toml beside the config file, else the bundled one
 
     @field_validator("contact_url", "public_url")
     @classmethod
@@ -286,6 +287,17 @@ class Config:
         """A path from the config, relative to the config file's folder."""
         p = Path(value)
         return p if p.is_absolute() else (self.path.parent / p)
+
+    def taxonomy_path(self) -> Path:
+        """The taxonomy file: engine.taxonomy, else taxonomy.toml beside the config, else the bundled one."""
+        if self.engine.taxonomy:
+            return self.resolve_path(self.engine.taxonomy)
+        beside = self.path.parent / "taxonomy.toml"
+        if beside.exists():
+            return beside
+        from .tagging.service import BUNDLED_TAXONOMY
+
+        return BUNDLED_TAXONOMY
 
     def mask(self, text: str) -> str:
         """``text`` with every secret value replaced by ``***``."""

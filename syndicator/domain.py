@@ -69,6 +69,22 @@ class TaskFields:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """A tag on an item version, with where it came from.
+
+    ``name`` is ``prefix:value`` (``pillar:science``, ``place:tuyen-quang``,
+    ``lang:vi``) or a bare flag (``restricted``). ``tagger`` names the tagger,
+    ``rule`` what made it fire (the term matched, the document number, the
+    config rule), ``confidence`` is set where the tagger has one.
+    """
+
+    name: str
+    tagger: str
+    rule: str
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedEntry:
     """One entry exactly as a parser read it, before normalisation.
 
@@ -148,6 +164,7 @@ class Entry:
     task: TaskFields | None
     content_hash: str
     raw_hash: str
+    tags: tuple[Tag, ...] = ()  # derived, so not part of content_hash
 
     @property
     def restricted(self) -> bool:
@@ -177,6 +194,7 @@ class Version:
     content_hash: str
     raw_hash: str
     collected_at: datetime
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +220,7 @@ class Item:
     current: Version
     versions: tuple[Version, ...] = ()
     sources: tuple[ItemSource, ...] = ()
+    tags: tuple[Tag, ...] = ()  # effective tags: the current version's, with operators' overrides applied
 
 
 @dataclass(frozen=True, slots=True)

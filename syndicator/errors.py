@@ -41,3 +41,7 @@ class StorageError(SyndicatorError):
 
 class NotFoundError(SyndicatorError):
     """A requested object (item, source, event) does not exist."""
+
+
+class ConflictError(SyndicatorError):
+    """The request contradicts the stored state (e.g. lifting the restriction of a state-secret record)."""

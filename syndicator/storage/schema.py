@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -133,4 +134,31 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Tags of each item version, with provenance. Derived data: re-tagging replaces them.
+item_tags = Table(
+    "item_tags",
+    metadata,
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("name", String(96), primary_key=True),
+    Column("tagger", String(32), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("confidence", Float),
+    Index("ix_item_tags_name", "name"),
+)
+
+# Operators' manual tag changes and restrictions: kept across re-tagging.
+tag_overrides = Table(
+    "tag_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("name", String(96), nullable=False),
+    Column("op", String(1), nullable=False),  # "+" adds, "-" removes
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_tag_overrides_item", "item_id"),
 )

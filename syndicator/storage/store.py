@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from ..clock import Clock
 from ..decide import AddKeys, AttachSource, Decision, ItemState, NewItem, NewVersion, SourceCaughtUp
-from ..domain import Attachment, Entry, Item, ItemKind, ItemSource, Secrecy, SourceStatus, TaskFields, Version
-from ..errors import NotFoundError
+from ..domain import Attachment, Entry, Item, ItemKind, ItemSource, Secrecy, SourceStatus, Tag, TaskFields, Version
+from ..errors import ConflictError, NotFoundError
+from ..tagging.service import apply_overrides
 from ..ledger import Event, RecordedEvent, VerifyReport, chain, verify_chain
 from . import schema as t
 from .db import make_engine, migrate
@@ -146,26 +148,31 @@ class Store:
         version_rows: list[dict[str, Any]] = []
         key_rows: list[dict[str, Any]] = []
         new_source_rows: list[dict[str, Any]] = []
+        tag_rows: list[dict[str, Any]] = []
         events: list[Event] = []
         for intent in decision.intents:
             e = intent.entry
             key_rows.extend({"key": k, "item_id": intent.item_id} for k in getattr(intent, "keys", ()))
             if isinstance(intent, NewItem):
                 items_rows.append({
-                    "id": intent.item_id, "kind": e.kind.value, "restricted": e.restricted, "first_seen": at,
+                    "id": intent.item_id, "kind": e.kind.value,
+                    "restricted": e.restricted or any(tg.name == "restricted" for tg in e.tags), "first_seen": at,
                     "updated_at": at, "current_version": 1, "current_hash": e.content_hash, "title": e.title,
                     "first_source": e.source,
                 })
                 version_rows.append(_version_row(intent.item_id, 1, e, at))
+                tag_rows.extend(_tag_rows(intent.item_id, 1, e.tags))
                 new_source_rows.append(_source_row(intent.item_id, e, at))
                 events.append(Event("item.collected", intent.item_id, _event_payload(e, 1), item_id=intent.item_id))
             elif isinstance(intent, NewVersion):
                 version_rows.append(_version_row(intent.item_id, intent.number, e, at))
+                tag_rows.extend(_tag_rows(intent.item_id, intent.number, e.tags))
                 values: dict[str, Any] = {
                     "current_version": intent.number, "current_hash": e.content_hash, "title": e.title,
                     "updated_at": at,
                 }
-                if e.restricted:  # restriction is sticky: a later public version never lifts it
+                if e.restricted or any(tg.name == "restricted" for tg in e.tags):
+                    # restriction is sticky: a later public version never lifts it
                     values["restricted"] = True
                 conn.execute(update(t.items).where(t.items.c.id == intent.item_id).values(**values))
                 if intent.source_is_new:
@@ -191,6 +198,8 @@ class Store:
             conn.execute(insert(t.item_sources), new_source_rows)
         if key_rows:
             conn.execute(insert(t.item_keys), key_rows)
+        if tag_rows:
+            conn.execute(insert(t.item_tags), tag_rows)
         return self.append_events(conn, events, at=at)
 
     def _touch_source(self, conn: Connection, item_id: str, e: Entry, at: datetime) -> None:
@@ -265,24 +274,56 @@ class Store:
     # ------------------------------------------------------------------- items
 
     def list_items(
-        self, *, kind: str | None = None, source: str | None = None, limit: int = 100, offset: int = 0
+        self, *, kind: str | None = None, source: str | None = None, limit: int = 100, offset: int = 0,
+        since: datetime | None = None,
     ) -> list[Item]:
-        """Items, newest change first, with their current version."""
+        """Items, newest change first, with their current version and effective tags."""
+        v = t.item_versions
         q = (
-            select(t.items, t.item_versions)
-            .join(t.item_versions, and_(t.item_versions.c.item_id == t.items.c.id,
-                                        t.item_versions.c.number == t.items.c.current_version))
+            select(t.items.c.id.label("i_id"), t.items.c.kind.label("i_kind"), t.items.c.restricted.label("i_restricted"),
+                   t.items.c.first_seen.label("i_first_seen"), t.items.c.updated_at.label("i_updated_at"), *v.c)
+            .join(v, and_(v.c.item_id == t.items.c.id, v.c.number == t.items.c.current_version))
             .order_by(t.items.c.updated_at.desc(), t.items.c.id)
             .limit(limit)
             .offset(offset)
         )
         if kind:
             q = q.where(t.items.c.kind == kind)
+        if since:
+            q = q.where(t.items.c.updated_at >= since)
         if source:
             q = q.where(t.items.c.id.in_(select(t.item_sources.c.item_id).where(t.item_sources.c.source == source)))
         with self.read() as conn:
             rows = conn.execute(q).all()
-        return [_item(r, _version(r)) for r in rows]
+            tags = self._tags(conn, [(r.item_id, r.number) for r in rows])
+            overrides = self._overrides(conn, [r.item_id for r in rows])
+        out = []
+        for r in rows:
+            version = replace(_version(r), tags=tags.get((r.item_id, r.number), ()))
+            out.append(Item(r.i_id, ItemKind(r.i_kind), bool(r.i_restricted), r.i_first_seen, r.i_updated_at, version,
+                            tags=apply_overrides(version.tags, overrides.get(r.item_id, []))))
+        return out
+
+    def _tags(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[Tag, ...]]:
+        out: dict[tuple[str, int], list[Tag]] = {}
+        ids = sorted({k[0] for k in keys})
+        wanted = set(keys)
+        for i in range(0, len(ids), _CHUNK):
+            q = select(t.item_tags).where(t.item_tags.c.item_id.in_(ids[i : i + _CHUNK])).order_by(t.item_tags.c.name)
+            for r in conn.execute(q):
+                if (r.item_id, r.version) in wanted:
+                    out.setdefault((r.item_id, r.version), []).append(Tag(r.name, r.tagger, r.rule, r.confidence))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _overrides(self, conn: Connection, ids: list[str]) -> dict[str, list[tuple[str, str, str, str]]]:
+        out: dict[str, list[tuple[str, str, str, str]]] = {}
+        unique = sorted(set(ids))
+        for i in range(0, len(unique), _CHUNK):
+            q = (select(t.tag_overrides).where(t.tag_overrides.c.item_id.in_(unique[i : i + _CHUNK]))
+                 .order_by(t.tag_overrides.c.id))
+            for r in conn.execute(q):
+                out.setdefault(r.item_id, []).append((r.op, r.name, r.actor, r.reason))
+        return out
 
     def count_items(self) -> int:
         """How many items are stored."""
@@ -290,33 +331,92 @@ class Store:
             return int(conn.execute(select(func.count()).select_from(t.items)).scalar_one())
 
     def get_item(self, item_id: str) -> Item:
-        """One item with all its versions and sources; raises NotFoundError."""
+        """One item with all its versions (and their tags), its sources and effective tags; raises NotFoundError."""
         with self.read() as conn:
             row = conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
             if row is None:
                 raise NotFoundError(f"no item '{item_id}'; list items with `syndicator items list`")
-            versions = tuple(
-                _version(v)
-                for v in conn.execute(
-                    select(t.item_versions).where(t.item_versions.c.item_id == item_id).order_by(t.item_versions.c.number)
-                )
-            )
+            raw = conn.execute(
+                select(t.item_versions).where(t.item_versions.c.item_id == item_id).order_by(t.item_versions.c.number)
+            ).all()
+            tags = self._tags(conn, [(item_id, r.number) for r in raw])
+            overrides = self._overrides(conn, [item_id]).get(item_id, [])
             srcs = tuple(
                 ItemSource(s.source, s.guid, s.url, s.first_seen, s.last_seen)
                 for s in conn.execute(
                     select(t.item_sources).where(t.item_sources.c.item_id == item_id).order_by(t.item_sources.c.first_seen)
                 )
             )
+        versions = tuple(replace(_version(r), tags=tags.get((item_id, r.number), ())) for r in raw)
         current = next(v for v in versions if v.number == row.current_version)
-        return Item(row.id, ItemKind(row.kind), bool(row.restricted), row.first_seen, row.updated_at, current, versions, srcs)
+        return Item(row.id, ItemKind(row.kind), bool(row.restricted), row.first_seen, row.updated_at, current, versions,
+                    srcs, tags=apply_overrides(current.tags, overrides))
+
+    def override_tags(self, item_id: str, *, add: list[str], remove: list[str], actor: str, reason: str) -> Item:
+        """An operator's manual tag change, kept across re-tagging and recorded with who and why.
+
+        Adding ``restricted`` restricts the item; removing it lifts an operator's restriction, but never
+        that of a state-secret task record.
+        """
+        item = self.get_item(item_id)
+        if "restricted" in remove and any(v.task and v.task.secrecy is not Secrecy.PUBLIC for v in item.versions):
+            raise ConflictError(f"item {item_id} is a state-secret task record; its restriction cannot be lifted")
+        at = self.clock.now()
+        with self.write() as conn:
+            rows = [{"item_id": item_id, "name": n, "op": "+", "actor": actor, "reason": reason, "at": at} for n in add]
+            rows += [{"item_id": item_id, "name": n, "op": "-", "actor": actor, "reason": reason, "at": at}
+                     for n in remove]
+            if rows:
+                conn.execute(insert(t.tag_overrides), rows)
+            restricted = item.restricted
+            if "restricted" in add:
+                restricted = True
+            elif "restricted" in remove:
+                restricted = False
+            if restricted != item.restricted:
+                conn.execute(update(t.items).where(t.items.c.id == item_id).values(restricted=restricted, updated_at=at))
+            self.append_events(conn, [Event("item.tag_overridden", item_id, {
+                "added": sorted(add), "removed": sorted(remove), "reason": reason, "restricted": restricted,
+                "version": item.current.number,
+            }, item_id=item_id, actor=actor)], at=at)
+        return self.get_item(item_id)
+
+    def replace_tags(self, item_id: str, version: int, tags: tuple[Tag, ...], *, reason: str) -> tuple[list[str], list[str]]:
+        """Re-tagging: store a version's new tags; record what was added and removed (nothing when equal)."""
+        at = self.clock.now()
+        with self.write() as conn:
+            old = self._tags(conn, [(item_id, version)]).get((item_id, version), ())
+            old_names, new_names = {x.name for x in old}, {x.name for x in tags}
+            added, removed = sorted(new_names - old_names), sorted(old_names - new_names)
+            if old == tags:
+                return [], []
+            conn.execute(delete(t.item_tags).where(and_(t.item_tags.c.item_id == item_id,
+                                                        t.item_tags.c.version == version)))
+            if tags:
+                conn.execute(insert(t.item_tags), _tag_rows(item_id, version, tags))
+            if "restricted" in added:
+                conn.execute(update(t.items).where(t.items.c.id == item_id).values(restricted=True))
+            if added or removed:
+                self.append_events(conn, [Event("item.tagged", item_id, {
+                    "version": version, "added": added, "removed": removed, "reason": reason,
+                }, item_id=item_id)], at=at)
+            return added, removed
 
 
 def _event_payload(e: Entry, number: int) -> dict[str, Any]:
-    # Ids and hashes only: the ledger proves what happened without carrying content.
+    # Ids, hashes and tag names only: the ledger proves what happened without carrying content.
     return {
         "source": e.source, "version": number, "kind": e.kind.value, "content_hash": e.content_hash,
-        "raw_hash": e.raw_hash, "restricted": e.restricted,
+        "raw_hash": e.raw_hash, "restricted": e.restricted, "tags": [tg.name for tg in e.tags],
     }
+
+
+def _tag_rows(item_id: str, version: int, tags: Iterable[Tag]) -> list[dict[str, Any]]:
+    return [
+        {"item_id": item_id, "version": version, "name": tg.name, "tagger": tg.tagger, "rule": tg.rule,
+         "confidence": tg.confidence}
+        for tg in tags
+    ]
 
 
 def _version_row(item_id: str, number: int, e: Entry, at: datetime) -> dict[str, Any]:
@@ -351,5 +451,3 @@ def _version(r: Any) -> Version:
     )
 
 
-def _item(r: Any, current: Version) -> Item:
-    return Item(r.id, ItemKind(r.kind), bool(r.restricted), r.first_seen, r.updated_at, current)

@@ -1,0 +1,1 @@
+"""Tagging: pure taggers over item versions, the taxonomy, and the secrecy gate."""

@@ -1,0 +1,34 @@
+"""The secrecy gate: the one function that decides whether an item may leave the system.
+
+Every output path — feeds, deliveries, exports, the API and the console —
+asks :func:`may_leave` before it shows or sends anything of an item. An item
+is held back when it is marked restricted (a state-secret task record, or an
+operator's decision) or carries the ``restricted`` tag. A state-secret task
+record stays restricted whatever later versions, tags or rules say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..domain import Item, Secrecy
+
+RESTRICTED = "restricted"
+
+
+def is_secret(item: Item) -> bool:
+    """True when any known version of the item is a task record that is not public."""
+    versions = item.versions or (item.current,)
+    return any(v.task is not None and v.task.secrecy is not Secrecy.PUBLIC for v in versions)
+
+
+def may_leave(item: Item) -> bool:
+    """Whether anything of this item may be published, sent, exported or shown."""
+    if item.restricted or is_secret(item):
+        return False
+    return all(t.name != RESTRICTED for t in item.tags)
+
+
+def releasable(items: Iterable[Item]) -> list[Item]:
+    """The items that may leave, in the given order."""
+    return [i for i in items if may_leave(i)]
