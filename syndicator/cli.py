@@ -46,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     ish = items.add_parser("show", help="one item: all versions, sources, raw hashes")
     ish.add_argument("id")
     ish.add_argument("--json", action="store_true")
+    it = items.add_parser("tag", help="add (+TAG) or remove (-TAG) tags by hand, kept across re-tagging")
+    it.add_argument("id")
+    it.add_argument("changes", nargs="+", metavar="+TAG|-TAG")
+    it.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    it.add_argument("--actor", default=os.environ.get("SYNDICATOR_ACTOR") or os.environ.get("USER") or "operator",
+                    help="who (default $SYNDICATOR_ACTOR or $USER)")
+    ir = items.add_parser("retag", help="re-run the taggers after a taxonomy or rule change")
+    scope = ir.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--all", action="store_true", help="every item")
+    scope.add_argument("--since", help="items changed since this date (YYYY-MM-DD)")
+    ir.add_argument("--json", action="store_true")
 
     audit = sub.add_parser("audit", help="the coverage ledger").add_subparsers(dest="audit_command", required=True)
     av = audit.add_parser("verify", help="recompute the hash chain; non-zero exit if it was tampered with")
@@ -85,8 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _mask_logs(config)
     if args.command == "check-config":
+        from .tagging.taxonomy import load_taxonomy
+
+        try:
+            taxonomy = load_taxonomy(config.taxonomy_path())
+        except ConfigError as e:
+            print(f"{len(e.problems)} problem(s) in the taxonomy:", file=sys.stderr)
+            for problem in e.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 2
         print(f"{config.path}: OK — {len(config.sources)} source(s): "
               + ", ".join(f"{s.name} ({s.kind})" for s in config.sources))
+        print(f"{taxonomy.path}: OK — {len(taxonomy.tag_names())} tags, {len(taxonomy.file.rules)} rule(s)")
         return 0
     try:
         store = Store.open(_db_url(args, config), SystemClock())
@@ -162,9 +183,13 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
                 _print_json([item_summary(i) for i in items])
             else:
                 for i in items:
-                    flag = " [restricted]" if i.restricted else ""
-                    print(f"{i.id}  {i.kind.value:<8} v{i.current.number:<2} {_dt(i.updated_at)}  {i.current.title[:80]}{flag}")
+                    title = item_summary(i)["title"] or "[restricted: content withheld]"
+                    print(f"{i.id}  {i.kind.value:<8} v{i.current.number:<2} {_dt(i.updated_at)}  {title[:80]}")
             return 0
+        if args.items_command == "tag":
+            return _tag_command(args, store)
+        if args.items_command == "retag":
+            return _retag_command(args, config, store)
         item = store.get_item(args.id)
         detail = item_detail(item)
         if args.json:
@@ -198,6 +223,50 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
     raise AssertionError(args.command)
 
 
+def _tag_command(args: argparse.Namespace, store: Store) -> int:
+    add, remove, bad = [], [], []
+    for change in args.changes:
+        if len(change) > 1 and change[0] in "+-":
+            (add if change[0] == "+" else remove).append(change[1:])
+        else:
+            bad.append(change)
+    if bad:
+        print(f"error: {', '.join(bad)}: write +TAG to add or -TAG to remove (e.g. +place:ha-noi -pillar:science)",
+              file=sys.stderr)
+        return 2
+    item = store.override_tags(args.id, add=add, remove=remove, actor=args.actor, reason=args.reason)
+    print(f"{item.id}: tags now " + " ".join(t.name for t in item.tags))
+    return 0
+
+
+def _retag_command(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from .retag import progress_bar, retag
+    from .tagging.service import load_tools
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"error: --since '{args.since}' is not a date; write YYYY-MM-DD", file=sys.stderr)
+            return 2
+        if since.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            since = since.replace(tzinfo=ZoneInfo(config.engine.timezone))
+    report = retag(store, load_tools(config.taxonomy_path()), since=since, progress=progress_bar())
+    if args.json:
+        _print_json({"items": report.items, "changed": report.changed, "added": report.added,
+                     "removed": report.removed})
+    else:
+        print(f"re-tagged {report.items} item(s); {report.changed} changed")
+        for name, n in sorted(report.added.items()):
+            print(f"  +{name}: {n}")
+        for name, n in sorted(report.removed.items()):
+            print(f"  -{name}: {n}")
+    return 0
+
+
 def _where(args: argparse.Namespace, config: Config) -> str:
     url = _db_url(args, config)
     if url.startswith("sqlite:///"):
@@ -208,6 +277,15 @@ def _where(args: argparse.Namespace, config: Config) -> str:
 def _print_item(d: dict[str, Any]) -> None:
     print(f"{d['id']}  {d['kind']}  version {d['current_version']}  first seen {d['first_seen']}"
           + ("  [RESTRICTED: never leaves the system]" if d["restricted"] else ""))
+    if d.get("withheld"):
+        print("content withheld: this item is restricted (state secret or operator's decision)")
+        for v in d["versions"]:
+            print(f"version {v['number']} at {v['collected_at']}  content hash {v['content_hash']}  raw hash {v['raw_hash']}")
+        return
+    print("tags:")
+    for t in d["tags"]:
+        conf = f" ({t['confidence']:.2f})" if t["confidence"] is not None else ""
+        print(f"  {t['name']:<40} {t['tagger']}: {t['rule']}{conf}")
     print("sources:")
     for s in d["sources"]:
         print(f"  - {s['source']}  guid={s['guid']}  url={s['url']}  first={s['first_seen']}  last={s['last_seen']}")
