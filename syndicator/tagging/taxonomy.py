@@ -171,9 +171,11 @@ def load_taxonomy(path: str | os.PathLike[str]) -> Taxonomy:
                 if term is None:
                     problems.append(f"{where}: term {text!r} has no letters or digits — fix: remove or rewrite it")
                     continue
-                key = " ".join(term.exact)
+                # Folded, because unaccented text matches the folded form: two tags sharing one is ambiguous.
+                key = " ".join(term.folded)
                 if key in seen_terms and seen_terms[key] != tag:
-                    problems.append(f"{where}: term {text!r} also names {seen_terms[key]} — fix: keep it in one entry")
+                    problems.append(f"{where}: term {text!r} also names {seen_terms[key]} (diacritics aside) — "
+                                    "fix: keep it in one entry")
                 seen_terms.setdefault(key, tag)
                 compiled.append(term)
             excl = [t for t in (make_term(tag, x) for x in entry.exclude_contexts) if t]
