@@ -377,7 +377,8 @@ def read_with_feedparser(body: bytes, *, url: str, charset: str, kind: str) -> R
         entries=entries,
         title=_text(dict.get(feed, "title")),
         title_type=str(title_detail.get("type") or PLAIN),
-        language=_text(dict.get(feed, "language")),
+        # feedparser records xml:lang from <rss>/<feed> only; the title's covers <channel>.
+        language=_text(dict.get(feed, "language")) or _text(title_detail.get("language")),
         problems=problems,
     )
 

@@ -33,9 +33,9 @@ __all__ = ["read_xml"]
 
 _XML_DECL = re.compile(rb"<\?xml\s[^>]*?\?>")
 _STRICT_DECL = re.compile(
-    rb"""<\?xml\s+version\s*=\s*(["'])1\.0\1"""
-    rb"""(?:\s+encoding\s*=\s*(["'])(?P<enc>[A-Za-z][A-Za-z0-9._-]*)\2)?"""
-    rb"""(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?\s*\?>"""
+    rb"""<\?xml\s+version\s*=\s*(?P<q1>["'])1\.0(?P=q1)"""
+    rb"""(?:\s+encoding\s*=\s*(?P<q2>["'])(?P<enc>[A-Za-z][A-Za-z0-9._-]*)(?P=q2))?"""
+    rb"""(?:\s+standalone\s*=\s*(?P<q3>["'])(?:yes|no)(?P=q3))?\s*\?>"""
 )
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*>")
@@ -242,7 +242,7 @@ class _Reader:
         entry_name = "entry" if kind == "atom" else "item"
         entries: list[RawEntry] = []
         feed_lang = feed_lang.replace("_", "-") if feed_lang else None
-        title: tuple[str, str] | None = None
+        title: tuple[str, str, str | None] | None = None
         channels = 0
         for child in parent:
             name = self.name(child)
@@ -271,21 +271,23 @@ class _Reader:
             entries=tuple(entries),
             title=title[0] if title else None,
             title_type=title[1] if title else fp.PLAIN,
-            language=feed_lang,
+            # feedparser records xml:lang from <rss>/<feed> only; the title's covers <channel>.
+            language=feed_lang or (title[2] if title else None),
         )
 
     def feed_field(
         self, name: str, element: etree._Element, base: str, lang: str | None, kind: str,
-        title: tuple[str, str] | None, feed_lang: str | None,
-    ) -> tuple[tuple[str, str] | None, str | None]:  # fmt: skip
-        """A feed-level title or language (the last language wins, as in feedparser)."""
+        title: tuple[str, str, str | None] | None, feed_lang: str | None,
+    ) -> tuple[tuple[str, str, str | None] | None, str | None]:  # fmt: skip
+        """A feed-level title (with the language in force on it) or language (the last wins)."""
         if name in _LANGUAGE:
             return title, fp.clean_text(self.leaf_text(element))
         if title is not None:
             raise Unsure("several feed titles")  # feedparser's choice depends on depth games
         attrs = fp.attributes(element)
-        self.scope(attrs, base, lang)
-        return self.text_construct("title", element, attrs, kind), feed_lang
+        _, title_lang = self.scope(attrs, base, lang)
+        text, content_type = self.text_construct("title", element, attrs, kind)
+        return (text, content_type, title_lang.replace("_", "-") if title_lang else None), feed_lang
 
     def skip_feed_child(self, name: str, child: etree._Element) -> None:
         """A feed-level element we do not read: make sure feedparser does not either."""

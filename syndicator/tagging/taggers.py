@@ -70,7 +70,8 @@ class Subject:
 
     @cached_property
     def body_doc(self) -> Document:
-        return Document(f"{self.body_text} {self.task_text}")
+        parts = [html_to_text(self.summary), html_to_text(self.content)[:MAX_TEXT_CHARS], self.task_text]
+        return Document(*(p for p in parts if p))
 
     @cached_property
     def numbers(self) -> list[DocNumber]:
@@ -95,7 +96,8 @@ class Tools:
         for section, terms in self.taxonomy.terms.items():
             excl = {tag: Matcher(ts) for tag, ts in self.taxonomy.excludes.items()
                     if any(t.label == tag for t in terms)}
-            out[section] = (Matcher(terms), excl)
+            proper = section == "places"
+            out[section] = (Matcher(terms, proper_names=proper), excl)
         return out
 
     def find(self, section: str, doc: Document) -> list[Match]:

@@ -83,25 +83,51 @@ def make_term(label: str, text: str) -> Term | None:
     return Term(label, text, exact, tuple(t.translate(_FOLD) for t in exact))
 
 
+# Between the parts of a document (title, summary, text): no term token can equal it.
+_SEP = "\x00"
+
+
 class Document:
-    """A text cut into tokens once, to be matched against many terms."""
+    """A text cut into tokens once, to be matched against many terms.
 
-    __slots__ = ("exact", "folded", "plain")
+    Several parts (summary, text) are kept apart: a term never matches across the join.
+    ``capital`` records which tokens start with a capital letter, and ``mixed_case`` whether
+    the text uses case at all (an all-capitals or all-lower-case text says nothing by case).
+    """
 
-    def __init__(self, text: str) -> None:
-        self.exact = tokens(text)
-        self.folded = [t.translate(_FOLD) for t in self.exact]
+    __slots__ = ("capital", "exact", "folded", "mixed_case", "plain")
+
+    def __init__(self, *parts: str) -> None:
+        exact: list[str] = []
+        capital: list[bool] = []
+        for part in parts:
+            raw = _TOKEN.findall(unicodedata.normalize("NFC", part))
+            if exact and raw:
+                exact.append(_SEP)
+                capital.append(False)
+            exact.extend(t.casefold() for t in raw)
+            capital.extend(t[:1].isupper() for t in raw)
+        self.exact = exact
+        self.capital = capital
+        self.folded = [t.translate(_FOLD) for t in exact]
         # a token typed without marks may match a marked term by its folded form
-        self.plain = [e == f for e, f in zip(self.exact, self.folded, strict=True)]
+        self.plain = [e == f for e, f in zip(exact, self.folded, strict=True)]
+        lowered = sum(1 for c in capital if not c)
+        self.mixed_case = 0 < lowered < len(capital) and any(capital)
 
     def __len__(self) -> int:
         return len(self.exact)
 
 
 class Matcher:
-    """Finds every occurrence of a set of terms in a document, in one pass over its tokens."""
+    """Finds every occurrence of a set of terms in a document, in one pass over its tokens.
 
-    def __init__(self, terms: Iterable[Term]) -> None:
+    ``proper_names``: in mixed-case text a match must start each word with a capital letter
+    (so "hòa bình" — peace — is not the province Hòa Bình).
+    """
+
+    def __init__(self, terms: Iterable[Term], *, proper_names: bool = False) -> None:
+        self.proper_names = proper_names
         self._by_first: dict[str, list[Term]] = {}
         for term in terms:
             self._by_first.setdefault(term.folded[0], []).append(term)
@@ -128,8 +154,13 @@ class Matcher:
                     if tok != term.exact[j] and not (plain[i + j] and folded[i + j] == term.folded[j]):
                         ok = False
                         break
-                if ok:
-                    out.append(Match(term, i, i + k))
+                if not ok:
+                    continue
+                if self.proper_names and doc.mixed_case and not all(doc.capital[i : i + k]):
+                    continue
+                if term.folded[-1] == "so" and i + k < n and folded[i + k].isdigit():
+                    continue  # "số" followed by a number is "No.", not "digital": "Chính phủ số 66"
+                out.append(Match(term, i, i + k))
         return out
 
 
