@@ -14,6 +14,9 @@ Nothing here is part of the engine; benches are scripts, not tests.
 from __future__ import annotations
 
 import asyncio
+import collections
+import cProfile
+import io
 import json
 import os
 import random
@@ -21,8 +24,10 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -103,20 +108,23 @@ def feed_path(index: int) -> str:
 
 def _sentence(rng: random.Random) -> str:
     return rng.choice(_SENTENCES).format(
-        org=rng.choice(_ORGS), place=rng.choice(_PLACES), topic=rng.choice(_TOPICS),
-        n=rng.randint(50, 900), d=rng.randint(1, 28), m=rng.randint(1, 12),
+        org=rng.choice(_ORGS),
+        place=rng.choice(_PLACES),
+        topic=rng.choice(_TOPICS),
+        n=rng.randint(50, 900),
+        d=rng.randint(1, 28),
+        m=rng.randint(1, 12),
     )
 
 
 def _entry(rng: random.Random, base_url: str, feed: int, n: int) -> SynthEntry:
     tag = f"{feed + 1:04d}-{n + 1:04d}"
-    title = (f"{rng.choice(_ORGS)} {rng.choice(_ACTS)} {rng.choice(_TOPICS)} "
-             f"tại {rng.choice(_PLACES)} (tin {tag})")
+    title = f"{rng.choice(_ORGS)} {rng.choice(_ACTS)} {rng.choice(_TOPICS)} tại {rng.choice(_PLACES)} (tin {tag})"
     link = f"{base_url}/news/{feed + 1:04d}/{n + 1:04d}.html"
     target = rng.randint(1000, 1450)  # bytes of UTF-8 HTML
     parts = [f"<p><strong>{escape(_sentence(rng))}</strong></p>"]
     size = len(parts[0].encode())
-    closing = (f'<p>Xem thêm: <a href="{link}">{escape(title)}</a>. Mã tin: {tag}.</p>')
+    closing = f'<p>Xem thêm: <a href="{link}">{escape(title)}</a>. Mã tin: {tag}.</p>'
     size += len(closing.encode())
     while size < target:
         kind = rng.random()
@@ -125,15 +133,22 @@ def _entry(rng: random.Random, base_url: str, feed: int, n: int) -> SynthEntry:
         elif kind < 0.85:
             para = "<ul>" + "".join(f"<li>{escape(_sentence(rng))}</li>" for _ in range(2)) + "</ul>"
         else:
-            para = (f'<p><img src="{base_url}/img/{tag}.jpg" alt="Ảnh minh họa {tag}"> '
-                    f"<em>{escape(_sentence(rng))}</em></p>")
+            para = (
+                f'<p><img src="{base_url}/img/{tag}.jpg" alt="Ảnh minh họa {tag}"> '
+                f"<em>{escape(_sentence(rng))}</em></p>"
+            )
         parts.append(para)
         size += len(para.encode())
     parts.append(closing)
     published = BASE_TIME - timedelta(hours=n * 3, minutes=feed % 60)
     return SynthEntry(
-        guid=f"urn:syndicator-bench:{tag}", link=link, title=title, summary=_sentence(rng) + f" ({tag})",
-        html="".join(parts), author=f"Phóng viên {rng.choice(_PLACES)}", published=published,
+        guid=f"urn:syndicator-bench:{tag}",
+        link=link,
+        title=title,
+        summary=_sentence(rng) + f" ({tag})",
+        html="".join(parts),
+        author=f"Phóng viên {rng.choice(_PLACES)}",
+        published=published,
     )
 
 
@@ -220,12 +235,16 @@ def render_feeds(count: int, entries: int, base_url: str, *, seed: int = 57) -> 
         text = _atom(i, base_url, items) if atom else _rss(i, base_url, items)
         body = text.encode("utf-8")
         newest = max(e.published for e in items).astimezone(UTC)
-        feeds.append(RenderedFeed(
-            path=feed_path(i), body=body,
-            content_type="application/atom+xml; charset=utf-8" if atom else "application/rss+xml; charset=utf-8",
-            etag='"' + hashlib.sha1(body).hexdigest()[:20] + '"',
-            last_modified=format_datetime(newest, usegmt=True), modified_at=newest,
-        ))
+        feeds.append(
+            RenderedFeed(
+                path=feed_path(i),
+                body=body,
+                content_type="application/atom+xml; charset=utf-8" if atom else "application/rss+xml; charset=utf-8",
+                etag='"' + hashlib.sha1(body).hexdigest()[:20] + '"',
+                last_modified=format_datetime(newest, usegmt=True),
+                modified_at=newest,
+            )
+        )
     return feeds
 
 
@@ -236,10 +255,15 @@ class _Site:
     def __init__(self, feeds: Sequence[RenderedFeed]) -> None:
         self.by_path: dict[bytes, tuple[RenderedFeed, bytes, bytes]] = {}
         for f in feeds:
-            common = (f"ETag: {f.etag}\r\nLast-Modified: {f.last_modified}\r\n"
-                      "Cache-Control: max-age=0\r\nServer: syndicator-bench\r\n")
-            ok = (f"HTTP/1.1 200 OK\r\nContent-Type: {f.content_type}\r\nContent-Length: {len(f.body)}\r\n"
-                  + common + "\r\n").encode() + f.body
+            common = (
+                f"ETag: {f.etag}\r\nLast-Modified: {f.last_modified}\r\n"
+                "Cache-Control: max-age=0\r\nServer: syndicator-bench\r\n"
+            )
+            ok = (
+                f"HTTP/1.1 200 OK\r\nContent-Type: {f.content_type}\r\nContent-Length: {len(f.body)}\r\n"
+                + common
+                + "\r\n"
+            ).encode() + f.body
             not_modified = ("HTTP/1.1 304 Not Modified\r\n" + common + "\r\n").encode()
             self.by_path[f.path.encode()] = (f, ok, not_modified)
         self.counts: dict[str, int] = {"200": 0, "304": 0, "404": 0, "400": 0}
@@ -247,10 +271,18 @@ class _Site:
         self.bytes_sent = 0
 
     def stats(self) -> bytes:
-        body = json.dumps({**self.counts, "connections": self.connections, "bytes": self.bytes_sent,
-                           "cpu_seconds": time.process_time()}).encode()
-        return (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                "Cache-Control: no-store\r\n\r\n").encode() + body
+        body = json.dumps(
+            {
+                **self.counts,
+                "connections": self.connections,
+                "bytes": self.bytes_sent,
+                "cpu_seconds": time.process_time(),
+            }
+        ).encode()
+        return (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Cache-Control: no-store\r\n\r\n"
+        ).encode() + body
 
 
 def _not_modified(feed: RenderedFeed, headers: dict[bytes, bytes]) -> bool:
@@ -289,7 +321,7 @@ class _FeedProtocol(asyncio.Protocol):
                 if len(self.buffer) > 65536:
                     self._send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "400", close=True)
                 return
-            head, self.buffer = self.buffer[:end], self.buffer[end + 4:]
+            head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
             self._answer(head)
 
     def _send(self, data: bytes, code: str, *, close: bool) -> None:
@@ -368,7 +400,8 @@ def start_server(script: str, feeds: int, entries: int) -> ServerHandle:
     """Start ``script --_serve`` (which must call :func:`serve`) and wait until it listens."""
     proc = subprocess.Popen(
         [sys.executable, script, "--_serve", "--feeds", str(feeds), "--entries", str(entries)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline().split()
@@ -390,6 +423,7 @@ def server_stats(base_url: str) -> dict[str, Any]:
 def stats_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """What the server did between two :func:`server_stats` calls (the later stats call excluded)."""
     out = {k: after.get(k, 0) - before.get(k, 0) for k in ("200", "304", "404", "400", "connections", "bytes")}
+    out["connections"] -= 1  # the later stats call opened one of its own
     out["cpu_seconds"] = round(after["cpu_seconds"] - before["cpu_seconds"], 4)
     return out
 
@@ -425,7 +459,7 @@ def run_child(argv: Sequence[str], *, timeout: float = 900) -> dict[str, Any]:
         raise RuntimeError(f"child {' '.join(argv[:3])}… failed with exit code {proc.returncode}")
     if proc.stderr.strip():
         sys.stderr.write(proc.stderr[-2000:])
-    result: dict[str, Any] = json.loads(lines[-1][len("RESULT "):])
+    result: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
     return result
 
 
@@ -444,3 +478,83 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {"nproc": str(os.cpu_count()), "python": sys.version.split()[0], "cpu": cpu}
+
+
+# ---------------------------------------------------------------- profiling
+
+
+class ThreadProfiles:
+    """cProfile of the calling thread plus of every task run by an instrumented thread pool.
+
+    cProfile sees only the thread that enabled it; the collector does its storage
+    work on a thread of its own, so a bench swaps in :meth:`pool_class` to see it.
+    Times are wall-clock: where two threads contend for the GIL, waiting for it is
+    charged to whatever C call was releasing it (sqlite3, epoll).
+    """
+
+    def __init__(self) -> None:
+        self.main = cProfile.Profile()
+        self.threads: dict[int, cProfile.Profile] = {}
+
+    def pool_class(self) -> type[ThreadPoolExecutor]:
+        profiles = self
+
+        class ProfiledThreadPool(ThreadPoolExecutor):
+            def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+                def run() -> Any:
+                    prof = profiles.threads.setdefault(threading.get_ident(), cProfile.Profile())
+                    prof.enable()
+                    try:
+                        return fn(*args, **kwargs)
+                    finally:
+                        prof.disable()
+
+                return super().submit(run)
+
+        return ProfiledThreadPool
+
+    def reset(self) -> None:
+        self.main = cProfile.Profile()
+        self.threads = {}
+
+
+# Stages of an ingest pass, by where a function lives (first match wins).
+_STAGES = (
+    ("tagging", ("/syndicator/tagging/", "langdetect")),
+    ("parse (feed, lxml, feedparser)", ("/sources/feed", "fpcompat", "feeddates", "lxml", "feedparser", "vndate")),
+    ("normalise (nh3, urls, text)", ("normalize.py", "nh3", "unicodedata", "urllib/parse")),
+    ("decide", ("decide.py",)),
+    ("ledger", ("ledger.py",)),
+    ("SQL (SQLAlchemy, sqlite3, store)", ("sqlalchemy", "sqlite3", "/storage/")),
+    ("fetch (httpx, httpcore, h11)", ("httpx", "httpcore", "h11", "/syndicator/fetch.py", "anyio", "ipaddress")),
+    ("waiting in epoll (idle or GIL)", ("select.epoll",)),
+    ("asyncio machinery", ("asyncio",)),
+    ("threads, futures, pickling", ("concurrent/futures", "threading.py", "queue.py", "_thread", "pickle")),
+    ("json, hashlib", ("json", "hashlib", "sha256")),
+    ("re (regular expressions)", ("re.Pattern",)),
+)
+
+
+def stage_breakdown(profilers: Sequence[cProfile.Profile], top: int = 10) -> list[tuple[str, float]]:
+    """Own time (tottime) of the profiled calls, summed by stage, largest first."""
+    import pstats
+
+    if not profilers:
+        return []
+    stats = pstats.Stats(*profilers)
+    sums: collections.Counter[str] = collections.Counter()
+    for (path, _line, func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{path} {func}"
+        stage = next((name for name, marks in _STAGES if any(mk in where for mk in marks)), None)
+        sums[stage or f"other: {Path(path).name if path != '~' else func[:40]}"] += tottime
+    return [(k, round(v, 3)) for k, v in sums.most_common(top)]
+
+
+def top_cumulative(profilers: Sequence[cProfile.Profile], top: int) -> str:
+    """The ``top`` entries by cumulative time, as pstats prints them."""
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(*profilers, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
+    text = out.getvalue()
+    return text[text.find("   ncalls") :] if "   ncalls" in text else text

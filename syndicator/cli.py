@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     it.add_argument("--reason", required=True, help="why (recorded in the ledger)")
     it.add_argument("--actor", default=os.environ.get("SYNDICATOR_ACTOR") or os.environ.get("USER") or "operator",
                     help="who (default $SYNDICATOR_ACTOR or $USER)")
+    iw = items.add_parser("withdraw", help="withdraw an item: it leaves every feed (Atom tombstone) for good")
+    iw.add_argument("id")
+    iw.add_argument("--reason", required=True)
+    iw.add_argument("--actor", default=os.environ.get("SYNDICATOR_ACTOR") or os.environ.get("USER") or "operator")
     ir = items.add_parser("retag", help="re-run the taggers after a taxonomy or rule change")
     scope = ir.add_mutually_exclusive_group(required=True)
     scope.add_argument("--all", action="store_true", help="every item")
@@ -65,7 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     ae.add_argument("--type", help="only types starting with this (e.g. item.)")
     ae.add_argument("--item")
 
-    sub.add_parser("run", help="run the scheduler in the foreground until Ctrl-C / SIGTERM")
+    pub = sub.add_parser("publish", help="put new and changed items into feeds, render them, ping WebSub hubs")
+    pub.add_argument("--json", action="store_true")
+    sv = sub.add_parser("serve", help="serve the feeds over HTTP (catalog, RSS/Atom/JSON Feed, OPML, archives)")
+    sv.add_argument("--host")
+    sv.add_argument("--port", type=int)
+    run = sub.add_parser("run", help="scheduler + publishing + feed server in the foreground until Ctrl-C / SIGTERM")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
     return p
 
 
@@ -190,6 +201,10 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
             return _tag_command(args, store)
         if args.items_command == "retag":
             return _retag_command(args, config, store)
+        if args.items_command == "withdraw":
+            item = store.withdraw(args.id, actor=args.actor, reason=args.reason)
+            print(f"{item.id}: withdrawn; it leaves every feed at the next publish (`syndicator publish`)")
+            return 0
         item = store.get_item(args.id)
         detail = item_detail(item)
         if args.json:
@@ -210,21 +225,32 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
         for ev in store.iter_events(type_prefix=args.type, item_id=args.item):
             print(json.dumps(ev.as_dict(), ensure_ascii=False))
         return 0
-    if args.command == "run":
-        from .collect import Collector
-        from .scheduler import build_scheduler, run_forever
+    if args.command == "publish":
+        from feeds.service import FeedService
 
-        collector = Collector(config, store, store.clock)
-        scheduler = build_scheduler(config, collector, store.clock)
-        print(f"syndicator {__version__}: data in {_where(args, config)}; "
-              f"{len([s for s in config.sources if s.enabled])} source(s) scheduled. Ctrl-C stops.")
-        run_forever(scheduler)
+        service = FeedService.build(config, store, store.clock)
+        published, pings = service.publish()
+        if args.json:
+            _print_json({"items": published.items, "entries": published.entries, "feeds": published.feeds,
+                         "documents": published.documents, "pinged": len(pings.sent), "ping_failures": pings.failed})
+        else:
+            print(f"{published.items} item(s) considered, {published.entries} new feed entr(ies) in "
+                  f"{len(published.feeds)} feed(s), {published.documents} document(s) rendered")
+            for hub, topic, error in pings.failed:
+                print(f"  ! WebSub ping to {hub} for {topic} failed: {error}")
         return 0
+    if args.command in ("serve", "run"):
+        from .engine import run_engine
+
+        return run_engine(config, store, with_scheduler=args.command == "run", host=args.host, port=args.port,
+                          where=_where(args, config))
     raise AssertionError(args.command)
 
 
 def _tag_command(args: argparse.Namespace, store: Store) -> int:
-    add, remove, bad = [], [], []
+    add: list[str] = []
+    remove: list[str] = []
+    bad: list[str] = []
     for change in args.changes:
         if len(change) > 1 and change[0] in "+-":
             (add if change[0] == "+" else remove).append(change[1:])

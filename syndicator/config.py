@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .feedconfig import FeedsConfig, Subscriber
 
 DEFAULT_CONFIG = Path("config/syndicator.toml")
 SOURCE_KINDS = ("feed", "page", "tasks", "directory")
@@ -244,6 +245,8 @@ class FileConfig(_Model):
     engine: EngineConfig = Field(default_factory=lambda: EngineConfig())
     fetch: FetchConfig = Field(default_factory=lambda: FetchConfig())  # type: ignore[call-arg]
     sources: list[SourceConfig] = Field(default_factory=list)
+    feeds: FeedsConfig = Field(default_factory=lambda: FeedsConfig())  # type: ignore[call-arg]
+    subscribers: list[Subscriber] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> FileConfig:
@@ -252,6 +255,12 @@ class FileConfig(_Model):
             if s.name in seen:
                 raise ValueError(f"two sources are named '{s.name}'; give each source its own name")
             seen.add(s.name)
+        names = [s.name for s in self.subscribers]
+        keys = [k for s in self.subscribers for k in s.keys]
+        if len(set(names)) != len(names):
+            raise ValueError("two subscribers share a name; give each newsroom its own name")
+        if len(set(keys)) != len(keys):
+            raise ValueError("two subscribers share a key; every key must be unique")
         return self
 
 

@@ -221,6 +221,7 @@ class Item:
     versions: tuple[Version, ...] = ()
     sources: tuple[ItemSource, ...] = ()
     tags: tuple[Tag, ...] = ()  # effective tags: the current version's, with operators' overrides applied
+    withdrawn_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

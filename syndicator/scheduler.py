@@ -8,8 +8,6 @@ process, and the source's run lock in the database across processes).
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -25,8 +23,10 @@ from .config import Config
 log = logging.getLogger("syndicator.scheduler")
 
 
-def build_scheduler(config: Config, collector: Collector, clock: Clock) -> BackgroundScheduler:
-    """A scheduler with one job per enabled source."""
+def build_scheduler(
+    config: Config, collector: Collector, clock: Clock, *, after_collect: Callable[[], None] | None = None
+) -> BackgroundScheduler:
+    """A scheduler with one job per enabled source; ``after_collect`` runs after each job that stored something."""
     scheduler = BackgroundScheduler(timezone=config.engine.timezone)
     for source in config.sources:
         if not source.enabled:
@@ -35,7 +35,6 @@ def build_scheduler(config: Config, collector: Collector, clock: Clock) -> Backg
         if source.cron:
             trigger = CronTrigger.from_crontab(source.cron, timezone=config.engine.timezone)
             if source.jitter_seconds:
-                trigger = CronTrigger.from_crontab(source.cron, timezone=config.engine.timezone)
                 trigger.jitter = source.jitter_seconds
         else:
             trigger = IntervalTrigger(
@@ -43,19 +42,27 @@ def build_scheduler(config: Config, collector: Collector, clock: Clock) -> Backg
                 timezone=config.engine.timezone,
             )
         scheduler.add_job(
-            _job(source.name, collector, clock), trigger=trigger, id=f"collect:{source.name}",
+            _job(source.name, collector, clock, after_collect), trigger=trigger, id=f"collect:{source.name}",
             name=f"collect {source.name}", max_instances=1, coalesce=True, misfire_grace_time=300,
             next_run_time=clock.now(),  # first pass right away
         )
     return scheduler
 
 
-def _job(name: str, collector: Collector, clock: Clock) -> Callable[[], None]:
+def _job(
+    name: str, collector: Collector, clock: Clock, after_collect: Callable[[], None] | None
+) -> Callable[[], None]:
     def run() -> None:
         if not due(collector.store, name, clock.now()):
             log.info("source %s is backing off after failures; skipping this run", name)
             return
-        for report in collector.collect([name]):
+        reports = collector.collect([name])
+        if after_collect is not None and any(r.new or r.updated for r in reports):
+            try:
+                after_collect()
+            except Exception:  # a publishing failure must not kill the scheduler; it is retried next run
+                log.exception("publishing after collecting %s failed", name)
+        for report in reports:
             if report.failed:
                 log.warning("source %s failed: %s", name, report.error)
             else:
@@ -63,22 +70,3 @@ def _job(name: str, collector: Collector, clock: Clock) -> Callable[[], None]:
                          report.unchanged, " (not modified)" if report.not_modified else "")
 
     return run
-
-
-def run_forever(scheduler: BackgroundScheduler, *, stop: threading.Event | None = None) -> None:
-    """Run until Ctrl-C or SIGTERM, then stop cleanly (running jobs finish)."""
-    stop = stop or threading.Event()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log.info("received signal %d; stopping", signum)
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _stop)
-        signal.signal(signal.SIGTERM, _stop)
-    scheduler.start()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        scheduler.shutdown(wait=True)

@@ -13,10 +13,19 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from syndicator.cli import _parser, main
 from tests.conftest import REPO, write_config
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -83,7 +92,8 @@ def test_collect_reports_failed_source_without_stopping_the_others(tmp_path: Pat
 def test_run_starts_collects_and_stops_on_sigterm(default_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "run.db"
     env = dict(os.environ, SYNDICATOR_CONFIG=str(default_copy), SYNDICATOR_DB=f"sqlite:///{db}")
-    proc = subprocess.Popen([sys.executable, "-m", "syndicator", "run"], env=env, cwd=tmp_path,
+    port = str(_free_port())
+    proc = subprocess.Popen([sys.executable, "-m", "syndicator", "run", "--port", port], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -97,6 +107,16 @@ def test_run_starts_collects_and_stops_on_sigterm(default_copy: Path, tmp_path: 
                 except sqlite3.OperationalError:
                     pass  # tables not created yet
         assert items == 63
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the feed server comes up and serves what was collected
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/feeds/all.atom", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        atom = httpx.get(f"http://127.0.0.1:{port}/feeds/all.atom", timeout=5)
+        assert atom.status_code == 200 and b"<entry" in atom.content
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     finally:

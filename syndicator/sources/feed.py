@@ -41,9 +41,8 @@ import html
 import json
 import re
 import unicodedata
-import urllib.parse
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,19 +79,27 @@ _VOID_END = re.compile(
     r"<(area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)((?:\s[^>]*)?)></\1>", re.I
 )
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
-# A start tag (quoted attribute values may contain '>'), and the URL attributes in it.
-_START_TAG = re.compile(r"""<[A-Za-z][^\s/>]*\s(?:[^>"']|"[^"]*"|'[^']*')*>""")
-_URL_ATTR = re.compile(
-    r"""(\s)(href|src|poster|cite|background|action|longdesc|usemap|srcset)(\s*=\s*)"""
-    r"""(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""",
+# A start tag up to and including its first URL attribute that may be relative
+# (absolute and "#…" values are skipped by the lookahead, without a Python call),
+# and the rest of the tag. A quoted ">" before that attribute hides it: rare,
+# and the link then stays relative.
+_URL_NAMES = r"href|src|poster|cite|background|action|longdesc|usemap|srcset"
+_URL_TAG = re.compile(
+    r"(<[A-Za-z][^>]*?\s)"
+    r"(srcset|(?:href|src|poster|cite|background|action|longdesc|usemap)"
+    r"""(?=\s*=\s*(?:"(?!\s*(?:[A-Za-z][A-Za-z0-9+.-]*:|\#))|'(?!\s*(?:[A-Za-z][A-Za-z0-9+.-]*:|\#))"""
+    r"""|(?!["'\s])(?![A-Za-z][A-Za-z0-9+.-]*:|\#))))"""
+    r"""(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>][^\s>]*))([^>]*>)""",
     re.I,
 )
+_URL_NAME = re.compile(rf"\s(?:{_URL_NAMES})\s*=", re.I)
 _HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LENGTH = re.compile(r"\d{1,18}")
 
 _NOT_FEED = "this document is not an RSS, Atom or JSON feed"
 _HTML_PAGE = "this is an HTML page, not a feed (is the URL right? try the site's RSS link)"
 _NO_ENTRIES = "feed has no entries"
+_ENTITIES = "the feed declares XML entities (a DTD); they were not expanded and no file or URL they name was read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,43 +152,37 @@ def parse_feed_fast(
     headers: Mapping[str, str] | None = None,
     language: str | None = None,
 ) -> ParseResult | None:
-    """The fast reader alone: ``None`` when it declines (for tests and benchmarks)."""
-    doc = _inspect(body, url, content_type, headers)
-    if doc.kind == "json":
-        return finish(_read_json(doc), url=url, language=language, media_type=doc.media_type)
-    try:
-        raw = read_xml(doc.body, url=url, charset=doc.charset)
-    except Unsure:
-        return None
-    return finish(raw, url=url, language=language, media_type=doc.media_type)
+    """The fast readers alone, for tests and benchmarks: ``None`` when they decline."""
+    result = _fast(body, url, content_type, headers, language)
+    return result if isinstance(result, ParseResult) else None
 
 
 def fast_path_refusal(
     body: bytes, *, url: str, content_type: str | None = None, headers: Mapping[str, str] | None = None
 ) -> str | None:
     """Why the fast reader declines this document, or ``None`` when it takes it."""
+    result = _fast(body, url, content_type, headers, None)
+    return result if isinstance(result, str) else None
+
+
+def _fast(
+    body: bytes, url: str, content_type: str | None, headers: Mapping[str, str] | None, language: str | None
+) -> ParseResult | str:
     doc = _inspect(body, url, content_type, headers)
-    if doc.kind == "json":
-        return None
     try:
-        read_xml(doc.body, url=url, charset=doc.charset)
+        raw = _read_json(doc) if doc.kind == "json" else read_xml(doc.body, url=url, charset=doc.charset)
     except Unsure as reason:
         return str(reason)
-    return None
+    return finish(raw, language=language)
 
 
 def _guarded(
-    body: bytes,
-    url: str,
-    content_type: str | None,
-    headers: Mapping[str, str] | None,
-    language: str | None,
-    *,
+    body: bytes, url: str, content_type: str | None, headers: Mapping[str, str] | None, language: str | None, *,
     fast: bool,
-) -> ParseResult:
+) -> ParseResult:  # fmt: skip
     try:
         doc = _inspect(body, url, content_type, headers)
-        return finish(_read(doc, fast=fast), url=url, language=language, media_type=doc.media_type)
+        return finish(_read(doc, fast=fast), language=language)
     except Exception as error:  # noqa: BLE001 - the contract is "never raises on any bytes"
         return ParseResult(entries=(), problems=(f"the feed could not be read: {type(error).__name__}: {error}",))
 
@@ -202,20 +203,19 @@ def _read(doc: _Document, *, fast: bool) -> RawFeed:
     first_element = re.search(rb"<[A-Za-z_]", doc.body)
     prolog = doc.body[: first_element.start()] if first_element else doc.body[:4096]
     if _ENTITY_DECLARATION.search(prolog):
-        entities = "the feed declares XML entities (a DTD); they were not expanded and no file or URL they name was read"
-        raw = RawFeed(raw.kind, raw.entries, raw.title, raw.title_type, raw.language, (*raw.problems, entities))
+        raw = RawFeed(raw.kind, raw.entries, raw.title, raw.title_type, raw.language, (*raw.problems, _ENTITIES))
     if doc.kind == "unknown" and not raw.entries:
+        if doc.media_type in _HTML_MEDIA_TYPES:
+            return RawFeed(kind=raw.kind, entries=(), problems=(_HTML_PAGE,))
         root = f" (its root element is <{doc.root}>)" if doc.root else ""
-        return RawFeed(kind=raw.kind, entries=(), problems=(*raw.problems, _NOT_FEED + root))
+        return RawFeed(kind=raw.kind, entries=(), problems=(_NOT_FEED + root,))
     return raw
 
 
 # -- what the document is ---------------------------------------------------------------
 
 
-def _inspect(
-    body: bytes, url: str, content_type: str | None, headers: Mapping[str, str] | None
-) -> _Document:
+def _inspect(body: bytes, url: str, content_type: str | None, headers: Mapping[str, str] | None) -> _Document:
     """Charset and kind of a body, from its first bytes and the HTTP headers."""
     if content_type is None and headers:
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
@@ -275,7 +275,7 @@ def _read_json(doc: _Document) -> RawFeed:
     except (ValueError, UnicodeError) as error:
         return RawFeed(kind="json", entries=(), problems=(f"{_NOT_FEED} (invalid JSON: {error})",))
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        return RawFeed(kind="json", entries=(), problems=(f"{_NOT_FEED} (JSON without an \"items\" list)",))
+        return RawFeed(kind="json", entries=(), problems=(f'{_NOT_FEED} (JSON without an "items" list)',))
     problems = []
     version = data.get("version")
     if not (isinstance(version, str) and version.startswith("https://jsonfeed.org/version/")):
@@ -286,20 +286,16 @@ def _read_json(doc: _Document) -> RawFeed:
             entries.append(_json_entry(item, doc.url))
         else:
             problems.append(f"item {number} is not a JSON object; skipped")
-    return RawFeed(
-        kind="json",
-        entries=tuple(entries),
-        title=_json_text(data.get("title")),
-        language=_json_text(data.get("language")),
-        problems=tuple(problems),
-    )
+    title, language = _json_text(data.get("title")), _json_text(data.get("language"))
+    return RawFeed("json", tuple(entries), title=title, language=language, problems=tuple(problems))
 
 
 def _json_entry(item: Mapping[str, object], url: str) -> RawEntry:
     guid = item.get("id")
     link = _json_text(item.get("url"))
     links = [RawLink(fp.urljoin(url, link), "alternate", fp.HTML)] if link else []
-    for attachment in item.get("attachments") or ():
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else ():
         if isinstance(attachment, dict):
             size = attachment.get("size_in_bytes")
             links.append(RawLink(
@@ -312,7 +308,9 @@ def _json_entry(item: Mapping[str, object], url: str) -> RawEntry:
     authors = item.get("authors")
     if not isinstance(authors, list):  # JSON Feed 1.0 had a single "author"
         authors = [item.get("author")]
-    author = next((_json_text(a.get("name")) for a in authors if isinstance(a, dict) and _json_text(a.get("name"))), None)
+    author = next(
+        (_json_text(a.get("name")) for a in authors if isinstance(a, dict) and _json_text(a.get("name"))), None
+    )
     return RawEntry(
         guid=str(guid).strip() if isinstance(guid, (str, int, float)) and not isinstance(guid, bool) else None,
         links=tuple(links),
@@ -339,7 +337,7 @@ def _json_text(value: object) -> str | None:
 # -- finishing -----------------------------------------------------------------------------
 
 
-def finish(raw: RawFeed, *, url: str, language: str | None, media_type: str = "") -> ParseResult:
+def finish(raw: RawFeed, *, language: str | None) -> ParseResult:
     """Turn any reader's raw record into a ``ParseResult`` (pure; same for every reader)."""
     feed_language = _language(raw.language) or _language(language)
     problems = list(raw.problems)
@@ -356,7 +354,7 @@ def finish(raw: RawFeed, *, url: str, language: str | None, media_type: str = ""
         if count > 1:
             problems.append(f"guid {guid!r} is used by {count} entries (all kept)")
     if not entries and not any(p.startswith((_NOT_FEED, _HTML_PAGE, "the document is empty")) for p in problems):
-        problems.append(_HTML_PAGE if media_type in _HTML_MEDIA_TYPES else _NO_ENTRIES)
+        problems.append(_NO_ENTRIES)
     title = _clean_title(raw.title, plain=_plain_title(raw.kind, raw.title_type)) or None
     return ParseResult(entries=entries, problems=tuple(problems), title=title, language=feed_language)
 
@@ -429,39 +427,52 @@ def _markup(value: str | None, content_type: str, base: str) -> str | None:
 
 
 def _absolute_links(markup: str, base: str) -> str:
-    """Make relative URL attributes absolute (tags only; text and entities untouched)."""
+    """Make relative URL attributes absolute (inside start tags only; text and entities untouched)."""
     if "=" not in markup:
         return markup
+    origin, directory = fp.split_base(base)
+
+    def resolve(value: str, checked: bool = False) -> str:
+        stripped = value.strip()
+        if not stripped or not checked and (stripped[0] == "#" or _HAS_SCHEME.match(stripped)):
+            return value
+        if directory and fp.is_plain_path(stripped):  # fp.join_url's shortcut, inlined: hot
+            return origin + stripped if stripped[0] == "/" else origin + directory + stripped
+        try:
+            return fp.join_url(base, stripped, relative=True)
+        except ValueError:
+            return value
 
     def attribute(match: re.Match[str]) -> str:
-        lead, name, equals, double, single, bare = match.groups()
+        head, name, equals, double, single, bare, rest = match.groups()
         value = double if double is not None else single if single is not None else bare
         if name.lower() == "srcset":
-            new = ", ".join(_srcset_candidate(part, base) for part in value.split(",") if part.strip())
+            new = ", ".join(_srcset_candidate(part, resolve) for part in value.split(",") if part.strip())
         else:
-            new = _absolute(value, base)
-        if new == value:
+            new = resolve(value, checked=True)  # _URL_TAG's lookahead left out "#…" and "scheme:…"
+        if "=" in rest and _URL_NAME.search(rest):  # another URL attribute in the tag (src + srcset, …)
+            rest = _URL_TAG.sub(attribute, "<x " + rest)[3:]
+        elif new == value:
             return match.group(0)
         quote = "'" if single is not None else '"'
-        return f"{lead}{name}{equals}{quote}{new.replace(quote, '&quot;' if quote == chr(34) else '&#39;')}{quote}"
+        escaped = new.replace(quote, "&quot;" if quote == '"' else "&#39;")
+        return f"{head}{name}{equals}{quote}{escaped}{quote}{rest}"
 
-    def tag(match: re.Match[str]) -> str:
-        return _URL_ATTR.sub(attribute, match.group(0))
-
-    return _START_TAG.sub(tag, markup)
+    return _URL_TAG.sub(attribute, markup)
 
 
-def _srcset_candidate(candidate: str, base: str) -> str:
+def _srcset_candidate(candidate: str, resolve: Callable[[str], str]) -> str:
     url, _, descriptor = candidate.strip().partition(" ")
-    return f"{_absolute(url, base)} {descriptor.strip()}".strip()
+    return f"{resolve(url)} {descriptor.strip()}".strip()
 
 
 def _absolute(value: str, base: str) -> str:
+    """*value* resolved against *base* when it is relative (enclosure URLs)."""
     stripped = value.strip()
     if not stripped or not base or stripped.startswith("#") or _HAS_SCHEME.match(stripped):
         return value
     try:
-        return urllib.parse.urljoin(base, stripped)
+        return fp.join_url(base, stripped, relative=True)
     except ValueError:
         return value
 
@@ -475,7 +486,10 @@ def _clean_title(title: str | None, *, plain: bool) -> str:
     if not title:
         return ""
     if not plain:
-        title = html.unescape(_TAGS.sub("", _BREAK_TAGS.sub(" ", title)))
+        if "<" in title:
+            title = _TAGS.sub("", _BREAK_TAGS.sub(" ", title))
+        if "&" in title:
+            title = html.unescape(title)
     return _nfc(" ".join(title.split()))
 
 

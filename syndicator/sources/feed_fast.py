@@ -31,7 +31,7 @@ from syndicator.sources.feed_fallback import RawEntry, RawFeed, RawLink, Unsure
 
 __all__ = ["read_xml"]
 
-_XML_DECL = re.compile(rb"<\?xml\s[^>]*?\?>")
+_XML_DECL = re.compile(rb"\A<\?xml\s[^>]*?\?>")  # the declaration, only at the start
 _STRICT_DECL = re.compile(
     rb"""<\?xml\s+version\s*=\s*(?P<q1>["'])1\.0(?P=q1)"""
     rb"""(?:\s+encoding\s*=\s*(?P<q2>["'])(?P<enc>[A-Za-z][A-Za-z0-9._-]*)(?P=q2))?"""
@@ -40,6 +40,11 @@ _STRICT_DECL = re.compile(
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*>")
 _XMLNS_DECL = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# Where a C1 control character (U+0080–U+009F) can come from in UTF-8 XML: its
+# bytes or a character reference. Without either, no text needs the C1 scan.
+# (Two patterns, each starting with a literal, which the regex engine finds fast.)
+_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
+_C1_REFERENCE = re.compile(rb"&#(?:0*(?:12[89]|1[3-5][0-9])|[xX]0*[89][0-9a-fA-F]);")
 _XLINK = "http://www.w3.org/1999/xlink"
 _ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
 _RSS1_URIS = frozenset({"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"})
@@ -48,14 +53,14 @@ _RSS1_URIS = frozenset({"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/
 # lower-cased local name (bare for RSS/Atom themselves).
 _TEXT = {"title": "title", "description": "summary", "summary": "summary",
          "content": "content", "content_encoded": "content"}  # fmt: skip
+# Text elements whose type, without attributes, is known (Atom's default is text).
+_UNTYPED = {"title": fp.PLAIN, "description": fp.HTML, "content_encoded": fp.HTML}
 _PUBLISHED = frozenset({"pubdate", "published", "issued", "dcterms_issued"})
 _UPDATED = frozenset({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified", "date"})
 _AUTHOR = frozenset({"author", "managingeditor", "dc_author", "dc_creator", "itunes_author"})
 _LANGUAGE = frozenset({"language", "dc_language"})
 _AUTHOR_PARTS = frozenset({"name", "itunes_name", "email", "itunes_email", "uri", "url", "homepage"})
-_ENTRY_FIELDS = (
-    _TEXT.keys() | _PUBLISHED | _UPDATED | _AUTHOR | _LANGUAGE | {"link", "guid", "id", "enclosure"}
-)
+_ENTRY_FIELDS = _TEXT.keys() | _PUBLISHED | _UPDATED | _AUTHOR | _LANGUAGE | {"link", "guid", "id", "enclosure"}
 # Elements feedparser maps onto our fields in ways not copied here, and
 # generic names that would collide with the keys the fallback reads.
 _ENTRY_REFUSED = frozenset({
@@ -90,7 +95,8 @@ def read_xml(body: bytes, *, url: str, charset: str) -> RawFeed:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         raise Unsure(f"not well-formed: {error}") from error
-    return _Reader(url).read(root)
+    c1 = _C1_BYTES.search(data) is not None or _C1_REFERENCE.search(data) is not None
+    return _Reader(url, c1=c1).read(root)
 
 
 def _utf8_document(body: bytes, charset: str) -> bytes:
@@ -134,7 +140,8 @@ def _check_namespace_declarations(data: bytes) -> None:
 
     feedparser files an element of an unknown namespace under the document's
     prefix (``xmlns:content="urn:x"`` + ``content:encoded`` reads as content),
-    and its prefix map is global, not scoped. This scan also sees declarations
+    and its prefix map is global, not scoped: a prefix bound to a known
+    namespace anywhere applies to every element written with it. This scan also sees declarations
     inside CDATA, which can only make us decline more often.
     """
     known: set[str] = set()
@@ -151,15 +158,16 @@ def _check_namespace_declarations(data: bytes) -> None:
             raise Unsure(f"prefix {prefix!r} bound to another known namespace")
         else:
             known.add(prefix)
-    if unknown & (fp.STANDARD_PREFIXES | known):
+    if unknown & (fp.HANDLER_PREFIXES | known):
         raise Unsure("unknown namespace under a well-known prefix")
 
 
 class _Reader:
     """One pass over one parsed document."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, c1: bool = True) -> None:
         self.url = url
+        self.c1 = c1  # may any text hold a C1 control? (see _C1_BYTES)
         self.names: dict[str, str] = {}
 
     def name(self, element: etree._Element) -> str:
@@ -281,7 +289,7 @@ class _Reader:
     ) -> tuple[tuple[str, str, str | None] | None, str | None]:  # fmt: skip
         """A feed-level title (with the language in force on it) or language (the last wins)."""
         if name in _LANGUAGE:
-            return title, fp.clean_text(self.leaf_text(element))
+            return title, fp.clean_text(self.leaf_text(element), c1=self.c1)
         if title is not None:
             raise Unsure("several feed titles")  # feedparser's choice depends on depth games
         attrs = fp.attributes(element)
@@ -295,14 +303,23 @@ class _Reader:
             raise Unsure(f"{child.tag!r} at feed level")
         keeps_state = _KEEPS_STATE.get(name)
         if keeps_state is not None:
-            for grandchild in child:
-                grand_name = self.name(grandchild)
-                if "_" not in grand_name and grand_name not in keeps_state:
-                    raise Unsure(f"{grandchild.tag!r} inside <{name}> (feedparser leaves the {name})")
-                if len(grandchild):
-                    self.scan(grandchild, _FEED_DANGER)
+            # Any other element of the feed's own namespace, at any depth, makes
+            # feedparser forget it is inside the <image>: a later <title> would
+            # then become the feed's title.
+            for descendant in child.iterdescendants():
+                if self.is_bare(descendant) and self.name(descendant) not in keeps_state:
+                    raise Unsure(f"{descendant.tag!r} inside <{name}> (feedparser leaves the {name})")
         elif len(child):
             self.scan(child, _FEED_DANGER)
+
+    @staticmethod
+    def is_bare(element: etree._Element) -> bool:
+        """Whether feedparser files *element* without a prefix (RSS/Atom's own names)."""
+        tag = element.tag
+        if not isinstance(tag, str) or tag[0] != "{":
+            return True
+        prefix = fp.standard_prefix(tag[1:].split("}", 1)[0])
+        return prefix == "" or (prefix is None and not element.prefix)
 
     # -- entries -------------------------------------------------------------------
 
@@ -320,25 +337,39 @@ class _Reader:
         updated: str | None = None
         author: str | None = None
         lang_element: str | None = None
+        names = self.names
         for child in item:
-            name = self.name(child)
+            name = names.get(child.tag) or self.name(child)
             if name not in _ENTRY_FIELDS:
                 if name in _ENTRY_REFUSED:
                     raise Unsure(f"{child.tag!r} in an entry")
                 if name != "source" and len(child):  # <source> content is kept apart
                     self.scan(child, _ENTRY_DANGER)
                 continue
-            child_attrs = fp.attributes(child)
-            child_base, child_lang = self.scope(child_attrs, base, lang)
+            if child.items():
+                child_attrs = fp.attributes(child)
+                child_base, child_lang = self.scope(child_attrs, base, lang)
+            else:  # most elements have no attributes: skip the bookkeeping
+                child_attrs, child_base, child_lang = {}, base, lang
             slot = _TEXT.get(name)
             if slot is not None:
                 if slot in texts:
                     raise Unsure(f"several {slot} elements")
-                value, content_type = self.text_construct(name, child, child_attrs, kind)
+                if child_attrs or name not in _UNTYPED:
+                    value, content_type = self.text_construct(name, child, child_attrs, kind)
+                else:  # the common case, read directly
+                    value, content_type = fp.clean_text(self.leaf_text(child), c1=self.c1), _UNTYPED[name]
                 texts[slot] = (value, content_type, child_base,
                                child_lang.replace("_", "-") if child_lang else None)  # fmt: skip
             elif name == "link":
-                links.append(self.read_link(child, child_attrs, child_base))
+                if child_attrs:
+                    links.append(self.read_link(child, child_attrs, child_base))
+                else:  # RSS <link>text</link>: what read_link does for it, directly
+                    href = self.leaf_text(child).strip()
+                    if not href:
+                        raise Unsure("empty <link>")
+                    href = fp.fix_link_text(fp.repair(fp.urljoin(base, href), c1=self.c1))
+                    links.append(RawLink(href, "alternate", fp.HTML))
             elif name == "enclosure":
                 fp.enforce_href(child_attrs)
                 links.append(RawLink(child_attrs.get("href"), "enclosure", child_attrs.get("type"),
@@ -353,19 +384,19 @@ class _Reader:
                 value = self.leaf_text(child).strip()
                 if value and is_link:
                     value = fp.urljoin(child_base, value)  # feedparser resolves permalinks
-                guid = fp.repair(value)
+                guid = fp.repair(value, c1=self.c1)
                 guid_link = guid if is_link else None
             elif name in _PUBLISHED:
-                published = fp.clean_text(self.leaf_text(child))
+                published = fp.clean_text(self.leaf_text(child), c1=self.c1)
             elif name in _UPDATED:
                 if name == "date" and child_attrs:
                     raise Unsure("<date> with attributes")
-                updated = fp.clean_text(self.leaf_text(child))
+                updated = fp.clean_text(self.leaf_text(child), c1=self.c1)
             elif name in _AUTHOR:
                 name_found = self.read_author(child)
                 author = author or name_found
             else:
-                lang_element = fp.clean_text(self.leaf_text(child))
+                lang_element = fp.clean_text(self.leaf_text(child), c1=self.c1)
         title = texts.get("title")
         summary = texts.get("summary")
         content = texts.get("content")
@@ -389,25 +420,23 @@ class _Reader:
             base=next((text[2] for text in (title, summary, content) if text is not None and text[2]), self.url),
         )
 
-    def text_construct(
-        self, name: str, element: etree._Element, attrs: dict[str, str], kind: str
-    ) -> tuple[str, str]:
+    def text_construct(self, name: str, element: etree._Element, attrs: dict[str, str], kind: str) -> tuple[str, str]:
         """A title/summary/content element: its text as feedparser yields it, and its type."""
         if "mode" in attrs or "src" in attrs:
             raise Unsure("mode= or src= on a text construct")
         if name in ("description", "content_encoded"):
             if "type" in attrs:
                 raise Unsure("type= on an RSS text element")
-            return fp.clean_text(self.leaf_text(element)), fp.HTML
+            return fp.clean_text(self.leaf_text(element), c1=self.c1), fp.HTML
         if kind != "atom" and (name != "title" or "type" in attrs):
             raise Unsure(f"{element.tag!r} in RSS (feedparser guesses its type)")
         content_type = fp.map_content_type(attrs.get("type", "text"))
         if content_type == fp.XHTML:
             pieces = fp.strip_wrapping_div(fp.xhtml_pieces(element))
-            return fp.clean_text("".join(pieces)), content_type
+            return fp.clean_text("".join(pieces), c1=self.c1), content_type
         if content_type not in (fp.PLAIN, fp.HTML):
             raise Unsure(f"content type {content_type!r}")
-        return fp.clean_text(self.leaf_text(element)), content_type
+        return fp.clean_text(self.leaf_text(element), c1=self.c1), content_type
 
     def read_link(self, element: etree._Element, attrs: dict[str, str], base: str) -> RawLink:
         attrs = dict(attrs)
@@ -421,7 +450,7 @@ class _Reader:
             href = self.leaf_text(element).strip()
             if not href:
                 raise Unsure("empty <link>")
-            href = fp.fix_link_text(fp.repair(fp.urljoin(base, href)))
+            href = fp.fix_link_text(fp.repair(fp.urljoin(base, href), c1=self.c1))
         else:
             href = fp.urljoin(base, href)
             if len(element):
@@ -431,7 +460,7 @@ class _Reader:
     def read_author(self, element: etree._Element) -> str | None:
         """The name feedparser files under ``authors[i]['name']`` for one author element."""
         if not len(element):
-            return fp.author_name(fp.clean_text(element.text))
+            return fp.author_name(fp.clean_text(element.text, c1=self.c1))
         if element.text and element.text.strip():
             raise Unsure("author with both text and elements")
         name: str | None = None

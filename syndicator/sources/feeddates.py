@@ -27,7 +27,7 @@ zone should store it with the source, not guess here). Anything else returns
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 __all__ = ["parse_feed_date"]
 
@@ -96,6 +96,12 @@ _ISO = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 
+# The canonical forms, read without the lenient patterns below.
+_CANONICAL_RFC822 = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-]\d{4}|GMT|UTC|Z)"
+)
+_CANONICAL_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
+
 _DMY = re.compile(
     rf"""^
     (?:[^\d,]+,\s*)?                              # "Thứ hai," or "Monday,"
@@ -114,7 +120,25 @@ def parse_feed_date(raw: str | None) -> datetime | None:
     """
     if not raw:
         return None
-    text = " ".join(raw.split())
+    text = raw.strip()
+    fast = _CANONICAL_RFC822.fullmatch(text)
+    if fast is not None:  # by far the most common form: skip the lenient readers
+        day, month_name, year, hour, minute, second, zone = fast.groups()
+        month = _MONTHS.get(month_name.lower())
+        if month is not None:
+            minutes = (
+                0
+                if zone in ("GMT", "UTC", "Z")
+                else (1 - 2 * (zone[0] == "-")) * (int(zone[1:3]) * 60 + int(zone[3:5]))
+            )
+            return _utc(int(year), month, int(day), int(hour), int(minute), int(second), minutes)
+    if _CANONICAL_ISO.fullmatch(text):
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed.astimezone(timezone.utc).replace(microsecond=0)
+    text = " ".join(text.split())
     if not text or len(text) > 120:
         return None
     for pattern, builder in _READERS:
@@ -124,45 +148,47 @@ def parse_feed_date(raw: str | None) -> datetime | None:
     return None
 
 
-def _offset(match: re.Match[str]) -> timedelta | None:
-    """The zone of a match as a UTC offset; ``None`` for an unknown zone name."""
+def _utc(year: int, month: int, day: int, hour: int, minute: int, second: int, offset: int) -> datetime | None:
+    """The UTC datetime of a local time *offset* minutes east of UTC; ``None`` if out of range."""
+    if not 1800 <= year <= 2200 or abs(offset) > 14 * 60:
+        return None
+    try:
+        local = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return local - timedelta(minutes=offset)
+
+
+def _offset(match: re.Match[str]) -> int | None:
+    """The zone of a match in minutes east of UTC; ``None`` for an unknown zone name."""
     if match.group("sign"):
         hours = int(match.group("zh"))
         minutes = int(match.group("zm") or 0)
         if hours > 14 or minutes > 59:
             return None
-        delta = timedelta(hours=hours, minutes=minutes)
-        return -delta if match.group("sign") == "-" else delta
+        return -(hours * 60 + minutes) if match.group("sign") == "-" else hours * 60 + minutes
     name = match.group("zname")
     if name is None:
-        return timedelta(0)  # no zone: taken as UTC (see module docstring)
-    hours = _ZONES.get(name.lower())
-    return None if hours is None else timedelta(hours=hours)
+        return 0  # no zone: taken as UTC (see module docstring)
+    zone_hours = _ZONES.get(name.lower())
+    return None if zone_hours is None else int(zone_hours * 60)
 
 
 def _build(
-    match: re.Match[str], year: int, month: int, day: int, *, two_digit_year: bool = False
+    match: re.Match[str], year: int, month: int, day: int, *, two_digit_year: bool = False, ampm: str | None = None
 ) -> datetime | None:
     """Assemble the datetime from the parts of a match; ``None`` if out of range."""
     if two_digit_year:
         year += 2000 if year < 50 else 1900
     hour = int(match.group("hour") or 0)
-    minute = int(match.group("minute") or 0)
-    second = min(int(match.group("second") or 0), 59)  # leap second → :59
-    ampm = match.groupdict().get("ampm")
     if ampm:
         if not 1 <= hour <= 12:
             return None
-        is_pm = ampm[0] in "pP"
-        hour = (hour % 12) + (12 if is_pm else 0)
+        hour = (hour % 12) + (12 if ampm[0] in "pP" else 0)
     offset = _offset(match)
-    if offset is None or not 1800 <= year <= 2200:
+    if offset is None:
         return None
-    try:
-        local = datetime(year, month, day, hour, minute, second, tzinfo=timezone(offset))
-    except ValueError:
-        return None
-    return local.astimezone(timezone.utc)
+    return _utc(year, month, day, hour, int(match.group("minute") or 0), int(match.group("second") or 0), offset)
 
 
 def _from_rfc822(match: re.Match[str]) -> datetime | None:
@@ -172,20 +198,18 @@ def _from_rfc822(match: re.Match[str]) -> datetime | None:
         return None
     day = int(match.group("day") or match.group("day2"))
     year_text = match.group("year")
-    return _build(match, int(year_text), month, day, two_digit_year=len(year_text) == 2)
+    return _build(match, int(year_text), month, day, two_digit_year=len(year_text) == 2, ampm=match.group("ampm"))
 
 
 def _from_iso(match: re.Match[str]) -> datetime | None:
-    return _build(
-        match, int(match.group("year")), int(match.group("month") or 1), int(match.group("day") or 1)
-    )
+    return _build(match, int(match.group("year")), int(match.group("month") or 1), int(match.group("day") or 1))
 
 
 def _from_dmy(match: re.Match[str]) -> datetime | None:
     first, second = int(match.group("a")), int(match.group("b"))
     # Vietnamese order (day first) unless that cannot be a date.
     day, month = (second, first) if second > 12 else (first, second)
-    return _build(match, int(match.group("year")), month, day)
+    return _build(match, int(match.group("year")), month, day, ampm=match.group("ampm"))
 
 
 _READERS = ((_RFC822, _from_rfc822), (_ISO, _from_iso), (_DMY, _from_dmy))

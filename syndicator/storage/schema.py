@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -44,6 +45,8 @@ items = Table(
     Column("current_hash", String(64), nullable=False),
     Column("title", Text, nullable=False),
     Column("first_source", String(64), nullable=False),
+    Column("withdrawn_at", UTCDateTime()),
+    Column("withdrawn_reason", Text),
     Index("ix_items_kind_updated", "kind", "updated_at"),
     Index("ix_items_updated", "updated_at"),
 )
@@ -161,4 +164,40 @@ tag_overrides = Table(
     Column("reason", Text, nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_tag_overrides_item", "item_id"),
+)
+
+# Which item versions entered which feed, in order: the feed's history (RFC 5005 archives are pages of it).
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("feed", String(96), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("feed", "item_id", "version", name="uq_feed_entries_feed_item_version"),
+    Index("ix_feed_entries_item", "item_id"),
+)
+
+# Rendered feed documents, stored once per change and served as bytes.
+feed_documents = Table(
+    "feed_documents",
+    metadata,
+    Column("feed", String(96), primary_key=True),
+    Column("format", String(8), primary_key=True),
+    Column("page", Integer, primary_key=True, autoincrement=False),  # 0 = subscription document, n = archive n
+    Column("body", LargeBinary, nullable=False),
+    Column("gzip", LargeBinary, nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("last_modified", UTCDateTime(), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+)
+
+# Small pieces of engine state: the publisher's ledger cursor, the documents' generation counter.
+engine_state = Table(
+    "engine_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
 )

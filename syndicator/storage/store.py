@@ -275,13 +275,14 @@ class Store:
 
     def list_items(
         self, *, kind: str | None = None, source: str | None = None, limit: int = 100, offset: int = 0,
-        since: datetime | None = None,
+        since: datetime | None = None, ids: Sequence[str] | None = None,
     ) -> list[Item]:
         """Items, newest change first, with their current version and effective tags."""
         v = t.item_versions
         q = (
             select(t.items.c.id.label("i_id"), t.items.c.kind.label("i_kind"), t.items.c.restricted.label("i_restricted"),
-                   t.items.c.first_seen.label("i_first_seen"), t.items.c.updated_at.label("i_updated_at"), *v.c)
+                   t.items.c.first_seen.label("i_first_seen"), t.items.c.updated_at.label("i_updated_at"),
+                   t.items.c.withdrawn_at.label("i_withdrawn_at"), *v.c)
             .join(v, and_(v.c.item_id == t.items.c.id, v.c.number == t.items.c.current_version))
             .order_by(t.items.c.updated_at.desc(), t.items.c.id)
             .limit(limit)
@@ -293,6 +294,8 @@ class Store:
             q = q.where(t.items.c.updated_at >= since)
         if source:
             q = q.where(t.items.c.id.in_(select(t.item_sources.c.item_id).where(t.item_sources.c.source == source)))
+        if ids is not None:
+            q = q.where(t.items.c.id.in_(ids))
         with self.read() as conn:
             rows = conn.execute(q).all()
             tags = self._tags(conn, [(r.item_id, r.number) for r in rows])
@@ -301,7 +304,8 @@ class Store:
         for r in rows:
             version = replace(_version(r), tags=tags.get((r.item_id, r.number), ()))
             out.append(Item(r.i_id, ItemKind(r.i_kind), bool(r.i_restricted), r.i_first_seen, r.i_updated_at, version,
-                            tags=apply_overrides(version.tags, overrides.get(r.item_id, []))))
+                            tags=apply_overrides(version.tags, overrides.get(r.item_id, [])),
+                            withdrawn_at=r.i_withdrawn_at))
         return out
 
     def _tags(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[Tag, ...]]:
@@ -350,7 +354,21 @@ class Store:
         versions = tuple(replace(_version(r), tags=tags.get((item_id, r.number), ())) for r in raw)
         current = next(v for v in versions if v.number == row.current_version)
         return Item(row.id, ItemKind(row.kind), bool(row.restricted), row.first_seen, row.updated_at, current, versions,
-                    srcs, tags=apply_overrides(current.tags, overrides))
+                    srcs, tags=apply_overrides(current.tags, overrides), withdrawn_at=row.withdrawn_at)
+
+    def withdraw(self, item_id: str, *, actor: str, reason: str) -> Item:
+        """Withdraw an item: it leaves every feed (a tombstone marks it) and is never sent again."""
+        item = self.get_item(item_id)
+        if item.withdrawn_at is not None:
+            raise ConflictError(f"item {item_id} was already withdrawn on {item.withdrawn_at.isoformat()}")
+        at = self.clock.now()
+        with self.write() as conn:
+            conn.execute(update(t.items).where(t.items.c.id == item_id)
+                         .values(withdrawn_at=at, withdrawn_reason=reason, updated_at=at))
+            self.append_events(conn, [Event("item.withdrawn", item_id, {"reason": reason,
+                                                                         "version": item.current.number},
+                                            item_id=item_id, actor=actor)], at=at)
+        return self.get_item(item_id)
 
     def override_tags(self, item_id: str, *, add: list[str], remove: list[str], actor: str, reason: str) -> Item:
         """An operator's manual tag change, kept across re-tagging and recorded with who and why.

@@ -3,7 +3,7 @@
 Every output path — feeds, deliveries, exports, the API and the console —
 asks :func:`may_leave` before it shows or sends anything of an item. An item
 is held back when it is marked restricted (a state-secret task record, or an
-operator's decision) or carries the ``restricted`` tag. A state-secret task
+operator's decision), carries the ``restricted`` tag, or was withdrawn. A state-secret task
 record stays restricted whatever later versions, tags or rules say.
 """
 
@@ -24,7 +24,7 @@ def is_secret(item: Item) -> bool:
 
 def may_leave(item: Item) -> bool:
     """Whether anything of this item may be published, sent, exported or shown."""
-    if item.restricted or is_secret(item):
+    if item.restricted or item.withdrawn_at is not None or is_secret(item):
         return False
     return all(t.name != RESTRICTED for t in item.tags)
 
