@@ -25,13 +25,14 @@ What lives here, and why feedgen cannot do it:
   (feedgen writes only the first ``rel="self"`` link into RSS, so WebSub hubs
   and RFC 5005 links would be lost), ``sy:updatePeriod``/``sy:updateFrequency``
   (feedgen's syndication extension writes ``sy:UpdatePeriod`` with a capital
-  letter, which is not the RSS 1.0 module's element, and a literal ``None``
-  frequency) and a locale-free ``lastBuildDate``.
+  letter, which is not the RSS 1.0 module's element, and "None" when no
+  frequency is set) and a locale-free ``lastBuildDate``.
 * ``RssItemExtension``: a locale-free ``pubDate`` and a ``dcterms:modified``.
-  feedgen formats RSS dates by switching the *process-wide* C locale back and
-  forth (``feedgen.util.formatRFC2822``); under threads a race can leave the
-  process in the C locale, which silently turns Python's default text encoding
-  into ASCII. We format dates ourselves and never call that function.
+  feedgen formats RSS dates by switching the *process-wide* locale to C and
+  back (``feedgen.util.formatRFC2822``). Meanwhile any other thread's
+  ``open()`` without an explicit encoding gets ASCII instead of UTF-8 (checked
+  on Python 3.11), and two racing renders can leave the process in C for good.
+  We format dates ourselves and never call that function.
 * ``AtomEntryExtension``: ``xml:lang`` on an ``atom:entry`` and the entry's
   links (feedgen 1.0 loses their ``rel``/``type``/``length``).
 """
@@ -94,11 +95,21 @@ def _sub(parent: Element, tag: str, text: str | None = None, **attrib: str) -> E
 
 @dataclass(frozen=True, slots=True)
 class LinkSpec:
-    """An ``atom:link`` to add to an RSS channel."""
+    """An ``atom:link`` to write; ``length`` 0 means unknown and is omitted."""
 
     rel: str
     href: str
     type: str | None = None
+    length: int = 0
+
+    def attributes(self) -> dict[str, str]:
+        """The link's XML attributes, in a fixed order."""
+        attrib = {"href": self.href, "rel": self.rel}
+        if self.type:
+            attrib["type"] = self.type
+        if self.length:
+            attrib["length"] = str(self.length)
+        return attrib
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +238,7 @@ class RssChannelExtension:
         """Add the extra links, the hint and ``lastBuildDate`` to the channel."""
         channel = rss[0]
         for link in self.links:
-            attrib = {"href": link.href, "rel": link.rel}
-            if link.type:
-                attrib["type"] = link.type
-            _sub(channel, f"{{{ATOM_NS}}}link", **attrib)
+            _sub(channel, f"{{{ATOM_NS}}}link", **link.attributes())
         if self.last_build is not None:
             _sub(channel, "lastBuildDate", rfc822_date(self.last_build))
         if self.update_period and self.update_frequency:
@@ -285,16 +293,14 @@ class AtomEntryExtension:
     def __init__(self) -> None:
         self.language: str | None = None
         self.links: list[LinkSpec] = []
-        self.lengths: list[int] = []
 
     def set_language(self, language: str | None) -> None:
         """Language of this entry when it differs from the feed's."""
         self.language = language
 
-    def add_enclosure(self, href: str, media_type: str, length: int) -> None:
-        """An ``atom:link rel="enclosure"``; ``length`` 0 means unknown and is omitted."""
-        self.links.append(LinkSpec("enclosure", href, media_type))
-        self.lengths.append(length)
+    def add_link(self, link: LinkSpec) -> None:
+        """An entry link other than the alternate one, e.g. ``rel="enclosure"``."""
+        self.links.append(link)
 
     def extend_ns(self) -> dict[str, str]:
         """``xml`` is predeclared; nothing to add."""
@@ -308,13 +314,8 @@ class AtomEntryExtension:
         for node in entry.iterchildren(link_tag):
             if "rel" not in node.attrib:
                 node.set("rel", "alternate")
-        for link, length in zip(self.links, self.lengths, strict=True):
-            attrib = {"href": link.href, "rel": link.rel}
-            if link.type:
-                attrib["type"] = link.type
-            if length:
-                attrib["length"] = str(length)
-            _sub(entry, link_tag, **attrib)
+        for link in self.links:
+            _sub(entry, link_tag, **link.attributes())
         return entry
 
     def extend_rss(self, item: Element) -> Element:

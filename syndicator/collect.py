@@ -19,14 +19,15 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Connection, and_, select, update
 
 from .clock import Clock
 from .config import Config
-from .decide import all_candidate_keys, decide
+from .decide import Decision, all_candidate_keys, decide
 from .domain import Entry, Fetched, ItemKind, SourceReport
 from .errors import FetchError, SyndicatorError
 from .fetch import Fetcher, Resolver, make_client, system_resolver
@@ -34,8 +35,9 @@ from .ledger import Event
 from .normalize import normalize_entry, sha256_hex
 from .sources.kinds import RetrieveContext, SourceRegistry, default_registry
 from .storage import schema as t
-from .tagging.service import load_tools, tag_entry
 from .storage.store import Store
+from .tagging.service import load_tools, tag_entry
+from .writer import BatchWriter
 
 _BIG_PASS = 8  # documents; below this, worker processes cost more than they save
 _MAX_PROBLEMS_SHOWN = 5
@@ -110,6 +112,13 @@ class Collector:
         if workers > 1 and len(sources) >= _BIG_PASS:
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
         storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage")
+        loop = asyncio.get_running_loop()
+        lease = self.clock.now() + timedelta(seconds=self.config.fetch.timeout_seconds * 6 + 600)
+        claimed, states = await loop.run_in_executor(
+            storage, lambda: self.store.claim_sources([(s.name, s.kind) for s in sources], owner=self.owner,
+                                                      until=lease))
+        writer = BatchWriter(self.store, self.clock, storage)
+        writer.start()
         client = self._client or make_client(self.config.fetch.timeout_seconds, self.config.fetch.concurrency)
         fetcher = Fetcher(
             client, clock=self.clock, contact_url=self.config.engine.contact_url,
@@ -117,91 +126,85 @@ class Collector:
             per_host=self.config.fetch.per_host_concurrency, resolver=self.resolver,
         )
         gate = asyncio.Semaphore(self.config.fetch.concurrency)
+        pass_ = _Pass(fetcher, pool, writer, gate, states)
         try:
-            return list(await asyncio.gather(*(self._one(s, fetcher, pool, storage, gate) for s in sources)))
+            return list(await asyncio.gather(*(
+                self._one(s, pass_) if s.name in claimed
+                else _skipped(s.name)
+                for s in sources
+            )))
         finally:
+            await writer.close()
             if self._client is None:
                 await client.aclose()
+            await loop.run_in_executor(storage, self._release, sorted(claimed))
             storage.shutdown(wait=True)
             if pool is not None:
                 pool.shutdown(wait=True)
 
-    async def _one(self, source: Any, fetcher: Fetcher, pool: Executor | None, storage: Executor,
-                   gate: asyncio.Semaphore) -> SourceReport:
-        loop = asyncio.get_running_loop()
+    async def _one(self, source: Any, p: _Pass) -> SourceReport:
         kind = self.registry.get(source.kind)
-        lease = self.clock.now() + timedelta(seconds=self.config.fetch.timeout_seconds * 6 + 600)
-        claimed = await loop.run_in_executor(
-            storage, lambda: self.store.claim_source(source.name, source.kind, owner=self.owner, until=lease)
-        )
-        if not claimed:
-            return SourceReport(source.name, error="skipped: another run of this source is in progress")
-        try:
-            async with gate:
-                return await self._run(source, kind, fetcher, pool, storage)
-        finally:
-            await loop.run_in_executor(storage, lambda: self.store.release_source(source.name, owner=self.owner))
-
-    async def _run(self, source: Any, kind: Any, fetcher: Fetcher, pool: Executor | None,
-                   storage: Executor) -> SourceReport:
         loop = asyncio.get_running_loop()
-        state = await loop.run_in_executor(storage, self._state, source.name)
+        state = p.states.get(source.name, {})
 
         async def known_urls(urls: list[str]) -> set[str]:
-            return await loop.run_in_executor(storage, self._known_urls, urls)
+            return await p.writer.submit(lambda conn, at: self._known_urls(conn, urls))
 
-        ctx = RetrieveContext(fetcher=fetcher, config=self.config, state=state, known_urls=known_urls)
-        try:
-            retrieval = await kind.retrieve(source, ctx)
-        except FetchError as e:
-            return await loop.run_in_executor(storage, self._fail, source, self.config.mask(str(e)), e.retry_after)
+        ctx = RetrieveContext(fetcher=p.fetcher, config=self.config, state=state, known_urls=known_urls)
+        async with p.gate:
+            try:
+                retrieval = await kind.retrieve(source, ctx)
+            except FetchError as e:
+                message, retry_after = self.config.mask(str(e)), e.retry_after
+                return await p.writer.submit(lambda conn, at: self._fail(conn, at, source, message, retry_after))
         if retrieval.not_modified:
-            await loop.run_in_executor(storage, self._not_modified, source, retrieval)
+            await p.writer.submit(lambda conn, at: self._not_modified(conn, at, source, retrieval))
             return SourceReport(source.name, not_modified=True)
         problems = list(retrieval.problems)
         outcome = _Outcome()
         parsed_any = False
         for document in retrieval.documents:
-            if pool is not None:
-                entries, doc_problems = await loop.run_in_executor(pool, process_document, kind, source, document,
+            if p.pool is not None:
+                entries, doc_problems = await loop.run_in_executor(p.pool, process_document, kind, source, document,
                                                                      self.taxonomy)
             else:
                 entries, doc_problems = process_document(kind, source, document, self.taxonomy)
             problems.extend(doc_problems)
             parsed_any = parsed_any or bool(entries)
             if entries:
-                counts = await loop.run_in_executor(storage, self._store, entries)
-                problems.extend(counts[3])
-                outcome.new += counts[0]
-                outcome.updated += counts[1]
-                outcome.unchanged += counts[2]
+                decision = await p.writer.submit(partial(self._store, entries=entries))
+                problems.extend(decision.problems)
+                outcome.new += decision.new
+                outcome.updated += decision.updated
+                outcome.unchanged += decision.unchanged
         if not parsed_any:
-            reason = "; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or "no entries found"
-            return await loop.run_in_executor(storage, self._fail, source, self.config.mask(reason), None)
-        problems = [self.config.mask(p) for p in problems]
-        await loop.run_in_executor(storage, self._succeed, source, retrieval, problems)
+            reason = self.config.mask("; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or "no entries found")
+            return await p.writer.submit(lambda conn, at: self._fail(conn, at, source, reason, None))
+        problems = [self.config.mask(x) for x in problems]
+        await p.writer.submit(lambda conn, at: self._succeed(conn, at, source, retrieval, problems))
         return SourceReport(source.name, new=outcome.new, updated=outcome.updated, unchanged=outcome.unchanged,
                             problems=tuple(problems))
 
-    # The methods below run on the storage thread.
+    # The methods below run on the storage thread, inside the writer's transaction.
 
-    def _state(self, name: str) -> dict[str, Any]:
-        with self.store.read() as conn:
-            return dict(self.store.source_row(conn, name) or {})
+    def _known_urls(self, conn: Connection, urls: list[str]) -> set[str]:
+        keys = [f"u:{u}" for u in urls]
+        rows = conn.execute(select(t.item_keys.c.key).where(t.item_keys.c.key.in_(keys))).scalars()
+        return {k[2:] for k in rows}
 
-    def _known_urls(self, urls: list[str]) -> set[str]:
-        with self.store.read() as conn:
-            keys = [f"u:{u}" for u in urls]
-            rows = conn.execute(select(t.item_keys.c.key).where(t.item_keys.c.key.in_(keys))).scalars()
-            return {k[2:] for k in rows}
+    def _store(self, conn: Connection, at: datetime, *, entries: list[Entry]) -> Decision:
+        known, states = self.store.lookup(conn, all_candidate_keys(entries))
+        decision = decide(entries, known_keys=known, states=states)
+        self.store.apply(conn, decision, at=at)
+        return decision
 
-    def _store(self, entries: list[Entry]) -> tuple[int, int, int, tuple[str, ...]]:
-        at = self.clock.now()
+    def _release(self, names: list[str]) -> None:
+        if not names:
+            return
         with self.store.write() as conn:
-            known, states = self.store.lookup(conn, all_candidate_keys(entries))
-            decision = decide(entries, known_keys=known, states=states)
-            self.store.apply(conn, decision, at=at)
-        return decision.new, decision.updated, decision.unchanged, decision.problems
+            conn.execute(update(t.sources).where(and_(t.sources.c.name.in_(names),
+                                                      t.sources.c.running_owner == self.owner))
+                         .values(running_until=None, running_owner=None))
 
     def _next_run(self, source: Any, at: datetime) -> datetime:
         if source.cron:
@@ -213,45 +216,55 @@ class Collector:
         interval: timedelta = source.schedule_interval()
         return at + interval
 
-    def _succeed(self, source: Any, retrieval: Any, problems: list[str]) -> None:
-        at = self.clock.now()
-        with self.store.write() as conn:
-            row = self.store.ensure_source(conn, source.name, source.kind)
-            if row["error_count"]:
-                self.store.append_events(conn, [Event("source.recovered", source.name,
-                                                      {"after_errors": row["error_count"]})], at=at)
-            self.store.update_source(
-                conn, source.name, etag=retrieval.etag, last_modified=retrieval.last_modified, last_run=at,
-                last_status="ok" if not problems else "ok, with problems",
-                last_error="; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or None, error_count=0,
-                next_run=self._next_run(source, at),
-            )
+    def _recovered(self, conn: Connection, at: datetime, source: Any) -> None:
+        row = self.store.source_row(conn, source.name)
+        if row and row["error_count"]:
+            self.store.append_events(conn, [Event("source.recovered", source.name,
+                                                  {"after_errors": row["error_count"]})], at=at)
 
-    def _not_modified(self, source: Any, retrieval: Any) -> None:
-        at = self.clock.now()
-        with self.store.write() as conn:
-            row = self.store.ensure_source(conn, source.name, source.kind)
-            if row["error_count"]:
-                self.store.append_events(conn, [Event("source.recovered", source.name,
-                                                      {"after_errors": row["error_count"]})], at=at)
-            self.store.update_source(conn, source.name, last_run=at, last_status="not modified", last_error=None,
-                                     error_count=0, etag=retrieval.etag, last_modified=retrieval.last_modified,
-                                     next_run=self._next_run(source, at))
+    def _succeed(self, conn: Connection, at: datetime, source: Any, retrieval: Any, problems: list[str]) -> None:
+        self._recovered(conn, at, source)
+        self.store.update_source(
+            conn, source.name, etag=retrieval.etag, last_modified=retrieval.last_modified, last_run=at,
+            last_status="ok" if not problems else "ok, with problems",
+            last_error="; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or None, error_count=0,
+            next_run=self._next_run(source, at),
+        )
 
-    def _fail(self, source: Any, message: str, retry_after: float | None) -> SourceReport:
-        at = self.clock.now()
-        with self.store.write() as conn:
-            row = self.store.ensure_source(conn, source.name, source.kind)
-            errors = int(row["error_count"] or 0) + 1
-            wait = backoff(errors, base=self.config.fetch.backoff_base_seconds,
-                           cap=self.config.fetch.backoff_max_seconds, retry_after=retry_after)
-            self.store.update_source(conn, source.name, last_run=at, last_status="failed", last_error=message,
-                                     error_count=errors, next_run=at + wait)
-            self.store.append_events(
-                conn, [Event("source.failed", source.name, {"error": message, "errors_in_a_row": errors,
-                                                              "retry_in_seconds": int(wait.total_seconds())})], at=at,
-            )
+    def _not_modified(self, conn: Connection, at: datetime, source: Any, retrieval: Any) -> None:
+        self._recovered(conn, at, source)
+        self.store.update_source(conn, source.name, last_run=at, last_status="not modified", last_error=None,
+                                 error_count=0, etag=retrieval.etag, last_modified=retrieval.last_modified,
+                                 next_run=self._next_run(source, at))
+
+    def _fail(self, conn: Connection, at: datetime, source: Any, message: str,
+              retry_after: float | None) -> SourceReport:
+        row = self.store.source_row(conn, source.name) or {}
+        errors = int(row.get("error_count") or 0) + 1
+        wait = backoff(errors, base=self.config.fetch.backoff_base_seconds,
+                       cap=self.config.fetch.backoff_max_seconds, retry_after=retry_after)
+        self.store.update_source(conn, source.name, last_run=at, last_status="failed", last_error=message,
+                                 error_count=errors, next_run=at + wait)
+        self.store.append_events(
+            conn, [Event("source.failed", source.name, {"error": message, "errors_in_a_row": errors,
+                                                          "retry_in_seconds": int(wait.total_seconds())})], at=at,
+        )
         return SourceReport(source.name, failed=True, error=message)
+
+
+@dataclass
+class _Pass:
+    """What every source of one pass shares."""
+
+    fetcher: Fetcher
+    pool: Executor | None
+    writer: BatchWriter
+    gate: asyncio.Semaphore
+    states: dict[str, dict[str, Any]]
+
+
+async def _skipped(name: str) -> SourceReport:
+    return SourceReport(name, error="skipped: another run of this source is in progress")
 
 
 def due(store: Store, name: str, now: datetime) -> bool:

@@ -582,3 +582,12 @@ def test_relative_urls_in_html_are_resolved_and_nothing_else_changes(markup: str
 def test_known_limit_of_link_rewriting() -> None:
     # A quoted ">" before the URL attribute hides it from the tag pattern: the link stays relative.
     assert _absolute_links('<a title="a>b" href="x.html">', "https://example.vn/") == '<a title="a>b" href="x.html">'
+
+
+def test_namespace_table_is_feedparsers() -> None:
+    import feedparser.mixin
+
+    theirs = {
+        uri.lower(): prefix.lower() for uri, prefix in feedparser.mixin._FeedParserMixin.namespaces.items() if uri
+    }
+    assert dict(feed_fallback.KNOWN_NAMESPACES) == theirs

@@ -693,7 +693,8 @@ def test_relative_links_are_rejected(field: str, value: str) -> None:
     elif field == "tombstone":
         stones = [Tombstone("tag:tin.example.vn,2025:item/x", meta.updated, value)]
     else:
-        meta = dataclasses.replace(meta, **{field: value})
+        changes: dict[str, Any] = {field: value}
+        meta = dataclasses.replace(meta, **changes)
     with pytest.raises(ValueError, match="absolute"):
         render_atom(meta, [entry], stones)
     if field != "tombstone":
@@ -737,7 +738,7 @@ HOSTILE_TITLE = "Tin &nbsp;nóng]]> \x0b\x1b 😀 " + unicodedata.normalize("NFD
 HOSTILE_HTML = (
     "<p>\x00Đoạn\x07 một]]><![CDATA[ x ]]>&nbsp;&amp;</p>\x1f<p>"
     + unicodedata.normalize("NFD", "Việt Nam")
-    + ' 😀</p><a href="/rel">r</a>\ud800\ufffe'
+    + " 😀</p><a href=\"/rel\">r</a>\ud800\ufffe<img src=anh.png alt='a>b'>"
 )
 
 
@@ -769,12 +770,24 @@ def test_hostile_content_stays_valid_everywhere() -> None:
     assert not any(CONTROL.search(s) for s in json_strings(item))
     assert len(item["summary"]) <= render.SUMMARY_LIMIT
     assert '<a href="https://most.gov.vn/rel">' in item["content_html"]
+    assert '<img src="https://most.gov.vn/tin-tuc/anh.png"' in item["content_html"]
     assert item["tags"] == ["topic:an-toàn"]
+
+
+def test_pathological_markup_renders_in_linear_time() -> None:
+    """Tag scanning must not go quadratic on hostile input (40k characters here)."""
+    for html in ["<a" * 20_000 + ' href="x"', "<a b=c" * 8_000 + " src=x", '<a x="' + "<b c" * 10_000 + " src=x"]:
+        entry = dataclasses.replace(sample_entries()[0], content_html=html)
+        started = time.perf_counter()
+        validate_atom(render_atom(make_meta(), [entry]))
+        assert time.perf_counter() - started < 2.0
 
 
 hostile_char = st.one_of(
     st.characters(),
-    st.sampled_from(list("\x00\x01\x08\x0b\x0c\x0e\x1f\x7f\x80\x85\x9f\ud800\udfff\ufffe\uffff\r\n\t&<>\"']\u0301\u00a0")),
+    st.sampled_from(
+        list("\x00\x01\x08\x0b\x0c\x0e\x1f\x7f\x80\x85\x9f\ud800\udfff\ufffe\uffff\r\n\t&<>\"']\u0301\u00a0")
+    ),
 )
 hostile_text = st.text(alphabet=hostile_char, max_size=80)
 

@@ -1,37 +1,30 @@
 """The ``feed`` source parser: RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed 1.0/1.1.
 
-:func:`parse_feed` turns the bytes of a retrieved feed into a ``ParseResult``.
-Two readers fill one raw record (``feed_fallback.RawFeed``) and one finishing
-step (:func:`finish`) makes the result, so the readers can only differ where
-their records differ — and the equivalence tests show they do not:
+:func:`parse_feed` turns a retrieved feed's bytes into a ``ParseResult``. Two
+readers fill one raw record (``feed_fallback.RawFeed``) and one pure finishing
+step (:func:`finish`) makes the result, so they can only differ where their
+records differ, and the equivalence tests show they do not: the fast reader
+(``feed_fast``, lxml) takes well-formed RSS and Atom 1.0 it can read exactly as
+feedparser would; feedparser (``feed_fallback``) reads the rest (malformed XML,
+keeping what it can; Atom 0.3; DTDs; undecodable text; odd markup). JSON Feed
+has one small reader here for both paths (feedparser 6.0 has none).
 
-- the fast reader (``feed_fast``, lxml) takes well-formed RSS and Atom 1.0 it
-  can read exactly as feedparser would, and declines everything else;
-- feedparser (``feed_fallback``) reads whatever was declined: malformed XML
-  (keeping what it can), Atom 0.3, DTDs, undecodable text, odd markup.
+**Charset**, one rule for both readers: byte-order mark, else the HTTP charset
+(*content_type* or *headers*), else the XML declaration, else UTF-8 (RFC 7303,
+not RFC 3023's "text/xml means us-ascii", feeds.md §4). If it cannot decode
+the bytes, feedparser tries others and the problem is reported. All text ends
+up NFC (windows-1258 writes Vietnamese as base letters plus combining marks).
 
-JSON Feed is read by a small reader here on both paths (feedparser 6.0 has
-none).
+**Security**: no reader resolves external entities, loads a DTD or touches the
+network; internal-subset DTDs never reach lxml and feedparser strips them; no
+file is read (feedparser gets a stream, never a "file name").
 
-**Charset**, one rule for both readers: a byte-order mark, else the HTTP
-charset (from *content_type* or *headers*), else the XML declaration, else
-UTF-8 — RFC 7303 rather than RFC 3023's "text/xml means us-ascii", the most
-common false alarm in feedparser (feeds.md §4). When that charset cannot
-decode the bytes, feedparser tries the others and the problem is reported.
-All text ends up in Unicode NFC (windows-1258 Vietnamese arrives as base
-letters plus combining marks).
-
-**Security**: neither reader resolves external entities, loads a DTD or
-touches the network; internal-subset DTDs never reach lxml, and feedparser
-strips them. Nothing here reads files: feedparser is handed a stream.
-
-**Finishing** (identical for all readers): relative ``href``/``src`` (and
-``srcset``, ``poster``, …) inside summary and content are made absolute
-against the element's base; titles lose tags and entities (except Atom and
-JSON Feed plain-text titles, which are text already); plain-text summaries
-and content are HTML-escaped; dates are parsed by ``feeddates``; an RSS
-permalink guid stands in for a missing link; the entry language falls back
-to the feed's and then to the caller's.
+**Finishing**, the same for all readers: relative URLs in summary/content
+attributes (``href``, ``src``, ``srcset``, …) are made absolute against the
+element's base; titles lose HTML tags and entities (not Atom/JSON plain-text
+titles); plain-text summary/content is escaped; dates go through ``feeddates``;
+an RSS permalink guid stands in for a missing link; the entry language falls
+back to the feed's, then the caller's.
 """
 
 from __future__ import annotations
@@ -54,13 +47,8 @@ from syndicator.sources.feeddates import parse_feed_date
 
 __all__ = ["finish", "parse_feed", "parse_feed_fast", "parse_feed_slow", "fast_path_refusal"]
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))  # fmt: skip
 _DECLARED = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
 _PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
 _ROOT = re.compile(r"\s*<([A-Za-z_][\w.:-]*)")
@@ -308,14 +296,11 @@ def _json_entry(item: Mapping[str, object], url: str) -> RawEntry:
     authors = item.get("authors")
     if not isinstance(authors, list):  # JSON Feed 1.0 had a single "author"
         authors = [item.get("author")]
-    author = next(
-        (_json_text(a.get("name")) for a in authors if isinstance(a, dict) and _json_text(a.get("name"))), None
-    )
+    names = (_json_text(author.get("name")) for author in authors if isinstance(author, dict))
     return RawEntry(
         guid=str(guid).strip() if isinstance(guid, (str, int, float)) and not isinstance(guid, bool) else None,
         links=tuple(links),
-        title=_json_text(item.get("title")),
-        title_type=fp.PLAIN,
+        title=_json_text(item.get("title")),  # plain text, as RawEntry's default title_type says
         summary=_json_text(item.get("summary")),
         summary_type=fp.PLAIN,  # JSON Feed's summary is plain text
         summary_base=url,
@@ -325,7 +310,7 @@ def _json_entry(item: Mapping[str, object], url: str) -> RawEntry:
         published=_json_text(item.get("date_published")),
         updated=_json_text(item.get("date_modified")),
         lang=_json_text(item.get("language")),
-        author=author,
+        author=next((name for name in names if name), None),
         base=url,
     )
 
@@ -341,11 +326,8 @@ def finish(raw: RawFeed, *, language: str | None) -> ParseResult:
     """Turn any reader's raw record into a ``ParseResult`` (pure; same for every reader)."""
     feed_language = _language(raw.language) or _language(language)
     problems = list(raw.problems)
-    entries = tuple(
-        entry
-        for entry in (_finish_entry(raw_entry, raw.kind, feed_language, problems) for raw_entry in raw.entries)
-        if entry.title or entry.guid or entry.url or entry.summary or entry.content
-    )
+    finished = (_finish_entry(entry, raw.kind, feed_language, problems) for entry in raw.entries)
+    entries = tuple(e for e in finished if e.title or e.guid or e.url or e.summary or e.content)
     if len(entries) < len(raw.entries):
         dropped = len(raw.entries) - len(entries)
         problems.append(f"{dropped} entr{'y' if dropped == 1 else 'ies'} without title, id, link or text dropped")

@@ -1,26 +1,22 @@
 """feedparser, the reference reader, and its reading rules restated.
 
-Three things live here because they belong together:
+Three things that belong together: (1) the raw records (:class:`RawFeed`,
+:class:`RawEntry`, :class:`RawLink`) every reader fills and ``feed.finish``
+turns into a ``ParseResult``; (2) feedparser 6.0's rules for the elements that
+reach our fields, restated as small functions (how it names elements, resolves
+``xml:base``, trims and repairs text, rebuilds inline XHTML, splits "email
+(Name)"), which the fast reader must follow exactly, as the equivalence tests
+prove; (3) :func:`read_with_feedparser`, the fallback for every document the
+fast reader declines (not well-formed, Atom 0.3, odd encodings, DTDs, …).
 
-1. The raw records (:class:`RawFeed`, :class:`RawEntry`, :class:`RawLink`)
-   that every reader fills and ``feed.finish`` turns into a ``ParseResult``.
-2. feedparser 6.0's rules for the elements that reach our fields, restated
-   as small functions (how it names elements, resolves ``xml:base``, trims and
-   repairs text, rebuilds inline XHTML, splits "email (Name)"). The fast
-   reader must follow them exactly; the equivalence tests prove it does.
-3. :func:`read_with_feedparser`, the fallback for every document the fast
-   reader declines (not well-formed, Atom 0.3, odd encodings, DTDs, …).
-
-feedparser is called with ``sanitize_html=False`` and
-``resolve_relative_uris=False``: the engine sanitises with nh3 later, and
-relative URLs inside HTML are resolved by ``feed.finish`` for every reader
-alike (feedparser's resolver rewrites the whole HTML through sgmllib, which
-the fast path could not reproduce cheaply, and does not run for JSON Feed).
-It is given the body as a stream — given ``bytes`` it would try to open them
-as a file name — and a normalised ``Content-Type`` (``application/xml`` with
-the charset ``feed.py`` chose), so both readers decode the same way; see
-``feed.py``. feedparser drops the DOCTYPE and keeps only plain internal
-entities, resolves no external entity and makes no network request here.
+feedparser runs with ``sanitize_html=False`` (the engine sanitises with nh3)
+and ``resolve_relative_uris=False``: ``feed.finish`` resolves URLs inside HTML
+for every reader alike (feedparser's resolver re-serialises the HTML through
+sgmllib, which the fast path cannot reproduce cheaply, and never runs for JSON
+Feed). It gets the body as a stream (given ``bytes`` it would try to open them
+as a file name) and a normalised ``Content-Type`` (``application/xml`` with the
+charset ``feed.py`` chose), so both readers decode alike. It drops the DOCTYPE,
+keeps only plain internal entities, and resolves no external entity.
 """
 
 from __future__ import annotations
@@ -37,9 +33,7 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = [
-    "HTML", "PLAIN", "XHTML", "RawEntry", "RawFeed", "RawLink", "Unsure", "read_with_feedparser",
-]  # fmt: skip
+__all__ = ["HTML", "PLAIN", "XHTML", "RawEntry", "RawFeed", "RawLink", "Unsure", "read_with_feedparser"]
 
 PLAIN = "text/plain"
 HTML = "text/html"
@@ -107,68 +101,53 @@ class RawFeed:
 # The namespaces feedparser knows, with the prefix it files their elements
 # under ("" = the feed format itself). Elements of any other namespace are
 # filed under the prefix the document happens to use.
-KNOWN_NAMESPACES: Mapping[str, str] = {
-    uri.lower(): prefix
-    for prefix, uris in {
-        "": "| http://backend.userland.com/rss | http://blogs.law.harvard.edu/tech/rss"
-        " | http://purl.org/rss/1.0/ | http://my.netscape.com/rdf/simple/0.9/"
-        " | http://example.com/newformat# | http://example.com/necho | http://purl.org/echo/"
-        " | uri/of/echo/namespace# | http://purl.org/pie/ | http://purl.org/atom/ns#"
-        " | http://www.w3.org/2005/Atom | http://purl.org/rss/1.0/modules/rss091#",
-        "admin": "http://webns.net/mvcb/",
-        "ag": "http://purl.org/rss/1.0/modules/aggregation/",
-        "annotate": "http://purl.org/rss/1.0/modules/annotate/",
-        "audio": "http://media.tangent.org/rss/1.0/",
-        "blogchannel": "http://backend.userland.com/blogChannelModule",
-        "cc": "http://creativecommons.org/ns#license | http://web.resource.org/cc/",
-        "creativecommons": "http://cyber.law.harvard.edu/rss/creativeCommonsRssModule.html"
-        " | http://backend.userland.com/creativeCommonsRssModule",
-        "co": "http://purl.org/rss/1.0/modules/company",
-        "content": "http://purl.org/rss/1.0/modules/content/",
-        "cp": "http://my.theinfo.org/changed/1.0/rss/",
-        "dc": "http://purl.org/dc/elements/1.1/",
-        "dcterms": "http://purl.org/dc/terms/",
-        "email": "http://purl.org/rss/1.0/modules/email/",
-        "ev": "http://purl.org/rss/1.0/modules/event/",
-        "feedburner": "http://rssnamespace.org/feedburner/ext/1.0",
-        "fm": "http://freshmeat.net/rss/fm/",
-        "foaf": "http://xmlns.com/foaf/0.1/",
-        "geo": "http://www.w3.org/2003/01/geo/wgs84_pos#",
-        "georss": "http://www.georss.org/georss",
-        "gml": "http://www.opengis.net/gml",
-        "icbm": "http://postneo.com/icbm/",
-        "image": "http://purl.org/rss/1.0/modules/image/",
-        "itunes": "http://www.itunes.com/DTDs/PodCast-1.0.dtd | http://example.com/DTDs/PodCast-1.0.dtd",
-        "l": "http://purl.org/rss/1.0/modules/link/",
-        "media": "http://search.yahoo.com/mrss | http://search.yahoo.com/mrss/",
-        "pingback": "http://madskills.com/public/xml/rss/module/pingback/",
-        "prism": "http://prismstandard.org/namespaces/1.2/basic/",
-        "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-        "ref": "http://purl.org/rss/1.0/modules/reference/",
-        "reqv": "http://purl.org/rss/1.0/modules/richequiv/",
-        "search": "http://purl.org/rss/1.0/modules/search/",
-        "slash": "http://purl.org/rss/1.0/modules/slash/",
-        "soap": "http://schemas.xmlsoap.org/soap/envelope/",
-        "ss": "http://purl.org/rss/1.0/modules/servicestatus/",
-        "str": "http://hacks.benhammersley.com/rss/streaming/",
-        "sub": "http://purl.org/rss/1.0/modules/subscription/",
-        "sy": "http://purl.org/rss/1.0/modules/syndication/",
-        "szf": "http://schemas.pocketsoap.com/rss/myDescModule/",
-        "taxo": "http://purl.org/rss/1.0/modules/taxonomy/",
-        "thr": "http://purl.org/rss/1.0/modules/threading/",
-        "ti": "http://purl.org/rss/1.0/modules/textinput/",
-        "trackback": "http://madskills.com/public/xml/rss/module/trackback/",
-        "wfw": "http://wellformedweb.org/commentAPI/",
-        "wiki": "http://purl.org/rss/1.0/modules/wiki/",
-        "xhtml": "http://www.w3.org/1999/xhtml",
-        "xlink": "http://www.w3.org/1999/xlink",
-        "xml": "http://www.w3.org/XML/1998/namespace",
-        "psc": "http://podlove.org/simple-chapters",
-    }.items()
-    for uri in (part.strip() for part in uris.split("|"))
-    if uri
-}
+# (A word is a prefix, "-" the empty one; the URIs after it are filed under it.)
+_NAMESPACE_TABLE = """
+- http://backend.userland.com/rss http://blogs.law.harvard.edu/tech/rss http://purl.org/rss/1.0/
+  http://my.netscape.com/rdf/simple/0.9/ http://example.com/newformat# http://example.com/necho
+  http://purl.org/echo/ uri/of/echo/namespace# http://purl.org/pie/ http://purl.org/atom/ns#
+  http://www.w3.org/2005/Atom http://purl.org/rss/1.0/modules/rss091#
+admin http://webns.net/mvcb/  ag http://purl.org/rss/1.0/modules/aggregation/
+annotate http://purl.org/rss/1.0/modules/annotate/  audio http://media.tangent.org/rss/1.0/
+blogchannel http://backend.userland.com/blogChannelModule
+cc http://creativecommons.org/ns#license http://web.resource.org/cc/
+creativecommons http://cyber.law.harvard.edu/rss/creativeCommonsRssModule.html
+  http://backend.userland.com/creativeCommonsRssModule
+co http://purl.org/rss/1.0/modules/company  content http://purl.org/rss/1.0/modules/content/
+cp http://my.theinfo.org/changed/1.0/rss/  dc http://purl.org/dc/elements/1.1/  dcterms http://purl.org/dc/terms/
+email http://purl.org/rss/1.0/modules/email/  ev http://purl.org/rss/1.0/modules/event/
+feedburner http://rssnamespace.org/feedburner/ext/1.0  fm http://freshmeat.net/rss/fm/
+foaf http://xmlns.com/foaf/0.1/  geo http://www.w3.org/2003/01/geo/wgs84_pos#  georss http://www.georss.org/georss
+gml http://www.opengis.net/gml  icbm http://postneo.com/icbm/  image http://purl.org/rss/1.0/modules/image/
+itunes http://www.itunes.com/DTDs/PodCast-1.0.dtd http://example.com/DTDs/PodCast-1.0.dtd
+l http://purl.org/rss/1.0/modules/link/  media http://search.yahoo.com/mrss http://search.yahoo.com/mrss/
+pingback http://madskills.com/public/xml/rss/module/pingback/  prism http://prismstandard.org/namespaces/1.2/basic/
+rdf http://www.w3.org/1999/02/22-rdf-syntax-ns#  rdfs http://www.w3.org/2000/01/rdf-schema#
+ref http://purl.org/rss/1.0/modules/reference/  reqv http://purl.org/rss/1.0/modules/richequiv/
+search http://purl.org/rss/1.0/modules/search/  slash http://purl.org/rss/1.0/modules/slash/
+soap http://schemas.xmlsoap.org/soap/envelope/  ss http://purl.org/rss/1.0/modules/servicestatus/
+str http://hacks.benhammersley.com/rss/streaming/  sub http://purl.org/rss/1.0/modules/subscription/
+sy http://purl.org/rss/1.0/modules/syndication/  szf http://schemas.pocketsoap.com/rss/myDescModule/
+taxo http://purl.org/rss/1.0/modules/taxonomy/  thr http://purl.org/rss/1.0/modules/threading/
+ti http://purl.org/rss/1.0/modules/textinput/  trackback http://madskills.com/public/xml/rss/module/trackback/
+wfw http://wellformedweb.org/commentAPI/  wiki http://purl.org/rss/1.0/modules/wiki/
+xhtml http://www.w3.org/1999/xhtml  xlink http://www.w3.org/1999/xlink  xml http://www.w3.org/XML/1998/namespace
+psc http://podlove.org/simple-chapters
+"""
+
+
+def _namespaces(table: str) -> dict[str, str]:
+    namespaces: dict[str, str] = {}
+    prefix = ""
+    for word in table.split():
+        if ":" in word or "/" in word:
+            namespaces[word.lower()] = prefix
+        else:
+            prefix = "" if word == "-" else word
+    return namespaces
+
+
+KNOWN_NAMESPACES: Mapping[str, str] = _namespaces(_NAMESPACE_TABLE)
 STANDARD_PREFIXES = frozenset(prefix for prefix in KNOWN_NAMESPACES.values() if prefix)
 # Prefixes feedparser has element handlers for (``_start_dc_creator``, …); an
 # element of an unknown namespace written with one of these prefixes would be
@@ -271,7 +250,7 @@ def split_base(base: str) -> tuple[str, str]:
         return "", ""
     path = match.group("path") or ""
     directory = path[: path.rfind("/") + 1] or "/"
-    if "//" in directory or _has_dot_segment(directory):
+    if "//" in directory or "/." in directory:  # (also refuses ".hidden" segments: urljoin decides)
         directory = ""
     return f"{match.group('scheme')}://{match.group('netloc')}", directory
 
@@ -279,11 +258,6 @@ def split_base(base: str) -> tuple[str, str]:
 def is_plain_path(ref: str) -> bool:
     """A relative path without empty, "." or ".." segments (any segment starting with "." is refused)."""
     return "//" not in ref and "/." not in "/" + ref and _PATH_CHARACTERS.fullmatch(ref) is not None
-
-
-def _has_dot_segment(path: str) -> bool:
-    wrapped = f"/{path}/"
-    return "/./" in wrapped or "/../" in wrapped
 
 
 def safe_join(base: str, relative: str) -> str:
@@ -466,19 +440,10 @@ def _raw_entry(entry: dict[str, Any], url: str) -> RawEntry:
     contents = get(entry, "content") or []
     content = _mapping(contents[0]) if contents else {}
     authors = get(entry, "authors") or []
+    languages = (get(entry, "language"), title.get("language"), summary.get("language"), content.get("language"))
     return RawEntry(
         guid=_text(get(entry, "id")),
-        links=tuple(
-            RawLink(
-                _text(link.get("href")),
-                str(link.get("rel", "")),
-                _text(link.get("type")),
-                _text(link.get("length")),
-                _text(link.get("title")),
-            )
-            for link in (get(entry, "links") or [])
-            if isinstance(link, dict)
-        ),  # fmt: skip
+        links=tuple(_raw_link(link) for link in (get(entry, "links") or []) if isinstance(link, dict)),
         guid_link=_text(get(entry, "link")),
         title=_text(get(entry, "title")) if title else None,
         title_type=str(title.get("type") or PLAIN),
@@ -491,15 +456,15 @@ def _raw_entry(entry: dict[str, Any], url: str) -> RawEntry:
         content_base=str(content.get("base") or ""),
         published=_text(get(entry, "published")),
         updated=_text(get(entry, "updated")),
-        lang=(
-            _text(get(entry, "language"))
-            or _text(title.get("language"))
-            or _text(summary.get("language"))
-            or _text(content.get("language"))
-        ),  # fmt: skip
+        lang=next((value for value in languages if isinstance(value, str) and value), None),
         author=next((str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")), None),
         base=str(title.get("base") or summary.get("base") or content.get("base") or url),
     )
+
+
+def _raw_link(link: dict[str, Any]) -> RawLink:
+    href, rel, kind, length, title = (link.get(key) for key in ("href", "rel", "type", "length", "title"))
+    return RawLink(_text(href), str(rel or ""), _text(kind), _text(length), _text(title))
 
 
 def _mapping(value: object) -> dict[str, Any]:

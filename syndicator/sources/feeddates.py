@@ -27,7 +27,7 @@ zone should store it with the source, not guess here). Anything else returns
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["parse_feed_date"]
 
@@ -137,7 +137,7 @@ def parse_feed_date(raw: str | None) -> datetime | None:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             return None
-        return parsed.astimezone(timezone.utc).replace(microsecond=0)
+        return parsed.astimezone(UTC).replace(microsecond=0)
     text = " ".join(text.split())
     if not text or len(text) > 120:
         return None
@@ -153,7 +153,7 @@ def _utc(year: int, month: int, day: int, hour: int, minute: int, second: int, o
     if not 1800 <= year <= 2200 or abs(offset) > 14 * 60:
         return None
     try:
-        local = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+        local = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
     except ValueError:
         return None
     return local - timedelta(minutes=offset)

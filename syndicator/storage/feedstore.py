@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
@@ -140,10 +140,8 @@ class FeedStore:
         for i in range(0, len(wanted), _CHUNK):
             chunk = wanted[i : i + _CHUNK]
             q = select(t.item_versions).where(tuple_(t.item_versions.c.item_id, t.item_versions.c.number).in_(chunk))
-            rows = conn.execute(q).all()
-            tags = self.store._tags(conn, [(r.item_id, r.number) for r in rows])
-            for r in rows:
-                out[(r.item_id, r.number)] = replace(_version(r), tags=tags.get((r.item_id, r.number), ()))
+            for r in conn.execute(q):
+                out[(r.item_id, r.number)] = _version(r)
         return out
 
     # ------------------------------------------------------------- documents

@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -70,6 +69,8 @@ item_versions = Table(
     Column("issuer", Text),
     Column("attachments", JSON, nullable=False),
     Column("task", JSON),
+    # Tags with provenance, [[name, tagger, rule, confidence], …]: derived data, replaced by re-tagging.
+    Column("tags", JSON, nullable=False, default=list),
     Column("content_hash", String(64), nullable=False),
     Column("raw_hash", String(64), nullable=False),
     Column("collected_at", UTCDateTime(), nullable=False),
@@ -137,19 +138,6 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
-)
-
-# Tags of each item version, with provenance. Derived data: re-tagging replaces them.
-item_tags = Table(
-    "item_tags",
-    metadata,
-    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("name", String(96), primary_key=True),
-    Column("tagger", String(32), nullable=False),
-    Column("rule", Text, nullable=False),
-    Column("confidence", Float),
-    Index("ix_item_tags_name", "name"),
 )
 
 # Operators' manual tag changes and restrictions: kept across re-tagging.

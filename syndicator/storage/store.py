@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from ..clock import Clock
 from ..decide import AddKeys, AttachSource, Decision, ItemState, NewItem, NewVersion, SourceCaughtUp
 from ..domain import Attachment, Entry, Item, ItemKind, ItemSource, Secrecy, SourceStatus, Tag, TaskFields, Version
 from ..errors import ConflictError, NotFoundError
-from ..tagging.service import apply_overrides
 from ..ledger import Event, RecordedEvent, VerifyReport, chain, verify_chain
+from ..tagging.service import apply_overrides
 from . import schema as t
 from .db import make_engine, migrate
 
@@ -148,7 +147,6 @@ class Store:
         version_rows: list[dict[str, Any]] = []
         key_rows: list[dict[str, Any]] = []
         new_source_rows: list[dict[str, Any]] = []
-        tag_rows: list[dict[str, Any]] = []
         events: list[Event] = []
         for intent in decision.intents:
             e = intent.entry
@@ -161,12 +159,10 @@ class Store:
                     "first_source": e.source,
                 })
                 version_rows.append(_version_row(intent.item_id, 1, e, at))
-                tag_rows.extend(_tag_rows(intent.item_id, 1, e.tags))
                 new_source_rows.append(_source_row(intent.item_id, e, at))
                 events.append(Event("item.collected", intent.item_id, _event_payload(e, 1), item_id=intent.item_id))
             elif isinstance(intent, NewVersion):
                 version_rows.append(_version_row(intent.item_id, intent.number, e, at))
-                tag_rows.extend(_tag_rows(intent.item_id, intent.number, e.tags))
                 values: dict[str, Any] = {
                     "current_version": intent.number, "current_hash": e.content_hash, "title": e.title,
                     "updated_at": at,
@@ -198,8 +194,6 @@ class Store:
             conn.execute(insert(t.item_sources), new_source_rows)
         if key_rows:
             conn.execute(insert(t.item_keys), key_rows)
-        if tag_rows:
-            conn.execute(insert(t.item_tags), tag_rows)
         return self.append_events(conn, events, at=at)
 
     def _touch_source(self, conn: Connection, item_id: str, e: Entry, at: datetime) -> None:
@@ -239,6 +233,31 @@ class Store:
                 update(t.sources).where(t.sources.c.name == name).values(running_until=until, running_owner=owner)
             )
             return True
+
+    def claim_sources(
+        self, sources: list[tuple[str, str]], *, owner: str, until: datetime
+    ) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        """Take the run locks of many sources at once; returns the names claimed and every source's state."""
+        now = self.clock.now()
+        names = [n for n, _ in sources]
+        with self.write() as conn:
+            rows = {r["name"]: dict(r) for r in conn.execute(
+                select(t.sources).where(t.sources.c.name.in_(names))).mappings()}
+            new = [{"name": n, "kind": k, "error_count": 0} for n, k in sources if n not in rows]
+            if new:
+                conn.execute(insert(t.sources), new)
+                for row in new:
+                    rows[row["name"]] = {**row, "etag": None, "last_modified": None, "running_until": None,
+                                         "running_owner": None, "next_run": None, "last_run": None}
+            claimed = {
+                n for n in names
+                if not (rows[n]["running_until"] is not None and rows[n]["running_until"] > now
+                        and rows[n]["running_owner"] != owner)
+            }
+            if claimed:
+                conn.execute(update(t.sources).where(t.sources.c.name.in_(sorted(claimed)))
+                             .values(running_until=until, running_owner=owner))
+        return claimed, rows
 
     def release_source(self, name: str, *, owner: str) -> None:
         """Let go of the run lock."""
@@ -298,26 +317,14 @@ class Store:
             q = q.where(t.items.c.id.in_(ids))
         with self.read() as conn:
             rows = conn.execute(q).all()
-            tags = self._tags(conn, [(r.item_id, r.number) for r in rows])
             overrides = self._overrides(conn, [r.item_id for r in rows])
         out = []
         for r in rows:
-            version = replace(_version(r), tags=tags.get((r.item_id, r.number), ()))
+            version = _version(r)
             out.append(Item(r.i_id, ItemKind(r.i_kind), bool(r.i_restricted), r.i_first_seen, r.i_updated_at, version,
                             tags=apply_overrides(version.tags, overrides.get(r.item_id, [])),
                             withdrawn_at=r.i_withdrawn_at))
         return out
-
-    def _tags(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[Tag, ...]]:
-        out: dict[tuple[str, int], list[Tag]] = {}
-        ids = sorted({k[0] for k in keys})
-        wanted = set(keys)
-        for i in range(0, len(ids), _CHUNK):
-            q = select(t.item_tags).where(t.item_tags.c.item_id.in_(ids[i : i + _CHUNK])).order_by(t.item_tags.c.name)
-            for r in conn.execute(q):
-                if (r.item_id, r.version) in wanted:
-                    out.setdefault((r.item_id, r.version), []).append(Tag(r.name, r.tagger, r.rule, r.confidence))
-        return {k: tuple(v) for k, v in out.items()}
 
     def _overrides(self, conn: Connection, ids: list[str]) -> dict[str, list[tuple[str, str, str, str]]]:
         out: dict[str, list[tuple[str, str, str, str]]] = {}
@@ -343,7 +350,6 @@ class Store:
             raw = conn.execute(
                 select(t.item_versions).where(t.item_versions.c.item_id == item_id).order_by(t.item_versions.c.number)
             ).all()
-            tags = self._tags(conn, [(item_id, r.number) for r in raw])
             overrides = self._overrides(conn, [item_id]).get(item_id, [])
             srcs = tuple(
                 ItemSource(s.source, s.guid, s.url, s.first_seen, s.last_seen)
@@ -351,7 +357,7 @@ class Store:
                     select(t.item_sources).where(t.item_sources.c.item_id == item_id).order_by(t.item_sources.c.first_seen)
                 )
             )
-        versions = tuple(replace(_version(r), tags=tags.get((item_id, r.number), ())) for r in raw)
+        versions = tuple(_version(r) for r in raw)
         current = next(v for v in versions if v.number == row.current_version)
         return Item(row.id, ItemKind(row.kind), bool(row.restricted), row.first_seen, row.updated_at, current, versions,
                     srcs, tags=apply_overrides(current.tags, overrides), withdrawn_at=row.withdrawn_at)
@@ -402,16 +408,15 @@ class Store:
     def replace_tags(self, item_id: str, version: int, tags: tuple[Tag, ...], *, reason: str) -> tuple[list[str], list[str]]:
         """Re-tagging: store a version's new tags; record what was added and removed (nothing when equal)."""
         at = self.clock.now()
+        key = and_(t.item_versions.c.item_id == item_id, t.item_versions.c.number == version)
         with self.write() as conn:
-            old = self._tags(conn, [(item_id, version)]).get((item_id, version), ())
+            stored = conn.execute(select(t.item_versions.c.tags).where(key)).scalar_one()
+            old = tuple(Tag(*tg) for tg in (stored or ()))
             old_names, new_names = {x.name for x in old}, {x.name for x in tags}
             added, removed = sorted(new_names - old_names), sorted(old_names - new_names)
             if old == tags:
                 return [], []
-            conn.execute(delete(t.item_tags).where(and_(t.item_tags.c.item_id == item_id,
-                                                        t.item_tags.c.version == version)))
-            if tags:
-                conn.execute(insert(t.item_tags), _tag_rows(item_id, version, tags))
+            conn.execute(update(t.item_versions).where(key).values(tags=_tags_json(tags)))
             if "restricted" in added:
                 conn.execute(update(t.items).where(t.items.c.id == item_id).values(restricted=True))
             if added or removed:
@@ -429,12 +434,8 @@ def _event_payload(e: Entry, number: int) -> dict[str, Any]:
     }
 
 
-def _tag_rows(item_id: str, version: int, tags: Iterable[Tag]) -> list[dict[str, Any]]:
-    return [
-        {"item_id": item_id, "version": version, "name": tg.name, "tagger": tg.tagger, "rule": tg.rule,
-         "confidence": tg.confidence}
-        for tg in tags
-    ]
+def _tags_json(tags: Iterable[Tag]) -> list[list[Any]]:
+    return [[tg.name, tg.tagger, tg.rule, tg.confidence] for tg in tags]
 
 
 def _version_row(item_id: str, number: int, e: Entry, at: datetime) -> dict[str, Any]:
@@ -445,7 +446,7 @@ def _version_row(item_id: str, number: int, e: Entry, at: datetime) -> dict[str,
         "attachments": [
             {"url": a.url, "media_type": a.media_type, "length": a.length, "title": a.title} for a in e.attachments
         ],
-        "task": e.task.as_dict() if e.task else None,
+        "task": e.task.as_dict() if e.task else None, "tags": _tags_json(e.tags),
         "content_hash": e.content_hash, "raw_hash": e.raw_hash, "collected_at": at,
     }
 
@@ -466,6 +467,7 @@ def _version(r: Any) -> Version:
         attachments=tuple(Attachment(**a) for a in (r.attachments or [])),
         task=TaskFields(**(task | {"secrecy": Secrecy(task["secrecy"])})) if task else None,
         content_hash=r.content_hash, raw_hash=r.raw_hash, collected_at=r.collected_at,
+        tags=tuple(Tag(*tg) for tg in (r.tags or ())),
     )
 
 

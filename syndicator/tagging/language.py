@@ -21,17 +21,11 @@ from .text import has_vietnamese_marks, tokens
 
 # Common Vietnamese syllables, as typed without diacritics, that are not common English words.
 _VI_PLAIN = frozenset(
-    """cua va cac nhung duoc trong cho voi nghi quyet thuc hien cong nghe khoa hoc phat trien chuyen doi so
-    quoc gia nha nuoc tinh thanh pho bo viec ve nam nhiem vu chinh phu tai tu den mot nguoi dan doanh nghiep
-    ky thuat nghien cuu dia phuong truyen thong sang tao moi hoat dong trung uong dang hoi tren theo khi nay
-    da se la co khong cung nhu de tang cuong trien khai ban hanh ke hoach chuong trinh thu tuong quan ly
-    dao tao giao duc y te kinh te xa hoi cap ngay thang nhieu nhat ra vao lam lai con them hon rat cao
-    ung dung tri tue nhan dien tu so hoa so lieu du lieu chien luoc dot pha muc tieu giai phap""".split()
+    ["cua", "va", "cac", "nhung", "duoc", "trong", "cho", "voi", "nghi", "quyet", "thuc", "hien", "cong", "nghe", "khoa", "hoc", "phat", "trien", "chuyen", "doi", "so", "quoc", "gia", "nha", "nuoc", "tinh", "thanh", "pho", "bo", "viec", "ve", "nam", "nhiem", "vu", "chinh", "phu", "tai", "tu", "den", "mot", "nguoi", "dan", "doanh", "nghiep", "ky", "thuat", "nghien", "cuu", "dia", "phuong", "truyen", "thong", "sang", "tao", "moi", "hoat", "dong", "trung", "uong", "dang", "hoi", "tren", "theo", "khi", "nay", "da", "se", "la", "co", "khong", "cung", "nhu", "de", "tang", "cuong", "trien", "khai", "ban", "hanh", "ke", "hoach", "chuong", "trinh", "thu", "tuong", "quan", "ly", "dao", "tao", "giao", "duc", "y", "te", "kinh", "te", "xa", "hoi", "cap", "ngay", "thang", "nhieu", "nhat", "ra", "vao", "lam", "lai", "con", "them", "hon", "rat", "cao", "ung", "dung", "tri", "tue", "nhan", "dien", "tu", "so", "hoa", "so", "lieu", "du", "lieu", "chien", "luoc", "dot", "pha", "muc", "tieu", "giai", "phap"]
 )
 # Very common English function words (none of them a Vietnamese syllable typed without marks).
 _EN_COMMON = frozenset(
-    """the of and to in for on with is are was were be by from at as that this its it an has have will
-    into about after over new their which who how what why more than not or but also""".split()
+    ["the", "of", "and", "to", "in", "for", "on", "with", "is", "are", "was", "were", "be", "by", "from", "at", "as", "that", "this", "its", "it", "an", "has", "have", "will", "into", "about", "after", "over", "new", "their", "which", "who", "how", "what", "why", "more", "than", "not", "or", "but", "also"]
 )
 EN_SHARE = 0.18
 DEFAULT_LANGUAGES = ("vi", "en", "fr", "de", "es", "it", "pt", "ru", "zh-cn", "zh-tw", "ja", "ko", "th", "id", "nl", "pl")

@@ -18,7 +18,7 @@ from functools import cached_property
 from ..domain import ItemKind, Secrecy, Tag, TaskFields
 from .docnumber import DocNumber, find_doc_numbers
 from .language import LanguageDetector
-from .taxonomy import Taxonomy, normalize_code
+from .taxonomy import SECTIONS, RuleWhen, Taxonomy, normalize_code
 from .text import Document, Match, Matcher, Term, outside
 
 # Work is capped, never the item: very long documents are tagged on their first part.
@@ -91,29 +91,37 @@ class Tools:
     detector: LanguageDetector
 
     @cached_property
-    def matchers(self) -> dict[str, tuple[Matcher, dict[str, Matcher]]]:
-        out: dict[str, tuple[Matcher, dict[str, Matcher]]] = {}
-        for section, terms in self.taxonomy.terms.items():
-            excl = {tag: Matcher(ts) for tag, ts in self.taxonomy.excludes.items()
-                    if any(t.label == tag for t in terms)}
-            proper = section == "places"
-            out[section] = (Matcher(terms, proper_names=proper), excl)
-        return out
+    def matchers(self) -> tuple[Matcher, Matcher]:
+        """One matcher over every section's terms and one over every exclusion phrase: one pass each."""
+        terms = [t for ts in self.taxonomy.terms.values() for t in ts]
+        excludes = [t for ts in self.taxonomy.excludes.values() for t in ts]
+        return Matcher(terms), Matcher(excludes)
 
     def find(self, section: str, doc: Document) -> list[Match]:
         """Matches of a section's terms, minus those inside an excluded context of their tag."""
-        matcher, excludes = self.matchers[section]
-        found = matcher.find(doc)
+        scan = doc.cache.get(id(self))
+        if scan is None:
+            scan = self._scan(doc)
+            doc.cache[id(self)] = scan
+        assert isinstance(scan, dict)
+        found: list[Match] = scan.get(SECTIONS[section], [])
+        return found
+
+    def _scan(self, doc: Document) -> dict[str, list[Match]]:
+        terms, excludes = self.matchers
+        found = terms.find(doc)
         if not found:
-            return found
-        kept: list[Match] = []
-        by_tag: dict[str, list[Match]] = {}
+            return {}
+        spans: dict[str, list[Match]] = {}
+        for m in excludes.find(doc):
+            spans.setdefault(m.term.label, []).append(m)
+        by_prefix: dict[str, list[Match]] = {}
         for m in found:
-            by_tag.setdefault(m.term.label, []).append(m)
-        for tag, ms in by_tag.items():
-            ex = excludes.get(tag)
-            kept.extend(outside(ms, ex.find(doc)) if ex else ms)
-        return kept
+            ex = spans.get(m.term.label)
+            if ex and not outside([m], ex):
+                continue
+            by_prefix.setdefault(m.term.label.split(":", 1)[0], []).append(m)
+        return by_prefix
 
 
 Tagger = Callable[[Subject, Tools], Iterable[Tag]]
@@ -240,25 +248,19 @@ BUILTIN_TAGGERS: Sequence[tuple[str, Tagger]] = (
 )
 
 
-def _rule_fires(rule_when: object, subject: Subject) -> bool:
-    w = rule_when
-    if getattr(w, "source", None) and w.source != subject.source:  # type: ignore[attr-defined]
+def _rule_fires(w: RuleWhen, subject: Subject) -> bool:
+    """Whether every condition a rule sets holds for this subject."""
+    if w.source and w.source != subject.source:
         return False
-    if getattr(w, "kind", None) and w.kind != subject.kind.value:  # type: ignore[attr-defined]
+    if w.kind and w.kind != subject.kind.value:
         return False
-    if getattr(w, "regex", None):
-        field = w.field or "title"  # type: ignore[attr-defined]
-        value = getattr(subject, field, None) or ""
-        if not re.search(w.regex, value, re.I):  # type: ignore[attr-defined]
-            return False
-    if getattr(w, "doc_number", None):
-        if not any(re.search(w.doc_number, n.text) for n in subject.numbers):  # type: ignore[attr-defined]
-            return False
-    if getattr(w, "task_field", None):
-        if subject.task is None:
-            return False
-        value = subject.task.as_dict().get(w.task_field)  # type: ignore[attr-defined]
-        if value is None or (w.task_value and not re.search(w.task_value, str(value), re.I)):  # type: ignore[attr-defined]
+    if w.regex and not re.search(w.regex, str(getattr(subject, w.field or "title", None) or ""), re.I):
+        return False
+    if w.doc_number and not any(re.search(w.doc_number, n.text) for n in subject.numbers):
+        return False
+    if w.task_field:
+        value = subject.task.as_dict().get(w.task_field) if subject.task else None
+        if value is None or (w.task_value and not re.search(w.task_value, str(value), re.I)):
             return False
     return True
 

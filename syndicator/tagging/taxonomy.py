@@ -167,7 +167,7 @@ def load_taxonomy(path: str | os.PathLike[str]) -> Taxonomy:
             slugs.add(entry.slug)
             tag = f"{prefix}:{entry.slug}"
             for text in entry.terms():
-                term = make_term(tag, text)
+                term = make_term(tag, text, proper=section == "places")
                 if term is None:
                     problems.append(f"{where}: term {text!r} has no letters or digits — fix: remove or rewrite it")
                     continue

@@ -64,6 +64,7 @@ class Term:
     text: str  # the term as written in the taxonomy (provenance)
     exact: tuple[str, ...]
     folded: tuple[str, ...]
+    proper: bool = False  # a proper name: in mixed-case text every word must start with a capital
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +76,12 @@ class Match:
     end: int
 
 
-def make_term(label: str, text: str) -> Term | None:
+def make_term(label: str, text: str, *, proper: bool = False) -> Term | None:
     """Compile one term; None when it has no word characters."""
     exact = tuple(tokens(text))
     if not exact:
         return None
-    return Term(label, text, exact, tuple(t.translate(_FOLD) for t in exact))
+    return Term(label, text, exact, tuple(t.translate(_FOLD) for t in exact), proper)
 
 
 # Between the parts of a document (title, summary, text): no term token can equal it.
@@ -95,7 +96,7 @@ class Document:
     the text uses case at all (an all-capitals or all-lower-case text says nothing by case).
     """
 
-    __slots__ = ("capital", "exact", "folded", "mixed_case", "plain")
+    __slots__ = ("cache", "capital", "exact", "folded", "mixed_case", "plain")
 
     def __init__(self, *parts: str) -> None:
         exact: list[str] = []
@@ -114,6 +115,7 @@ class Document:
         self.plain = [e == f for e, f in zip(exact, self.folded, strict=True)]
         lowered = sum(1 for c in capital if not c)
         self.mixed_case = 0 < lowered < len(capital) and any(capital)
+        self.cache: dict[int, object] = {}  # scans of this document, by matcher set
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -156,7 +158,7 @@ class Matcher:
                         break
                 if not ok:
                     continue
-                if self.proper_names and doc.mixed_case and not all(doc.capital[i : i + k]):
+                if (self.proper_names or term.proper) and doc.mixed_case and not all(doc.capital[i : i + k]):
                     continue
                 if term.folded[-1] == "so" and i + k < n and folded[i + k].isdigit():
                     continue  # "số" followed by a number is "No.", not "digital": "Chính phủ số 66"

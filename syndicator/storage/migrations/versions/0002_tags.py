@@ -1,4 +1,4 @@
-"""tags and manual overrides
+"""tags (a JSON column of item versions) and manual overrides
 
 Revision ID: 0002
 Revises: 0001
@@ -12,7 +12,6 @@ from alembic import op
 
 import syndicator.storage.types
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -21,18 +20,8 @@ depends_on = None
 
 def upgrade() -> None:
 
-    op.create_table('item_tags',
-    sa.Column('item_id', sa.String(length=32), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=96), nullable=False),
-    sa.Column('tagger', sa.String(length=32), nullable=False),
-    sa.Column('rule', sa.Text(), nullable=False),
-    sa.Column('confidence', sa.Float(), nullable=True),
-    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_item_tags_item_id_items')),
-    sa.PrimaryKeyConstraint('item_id', 'version', 'name', name=op.f('pk_item_tags'))
-    )
-    with op.batch_alter_table('item_tags', schema=None) as batch_op:
-        batch_op.create_index('ix_item_tags_name', ['name'], unique=False)
+    with op.batch_alter_table('item_versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tags', sa.JSON(), nullable=False, server_default='[]'))
 
     op.create_table('tag_overrides',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -57,8 +46,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tag_overrides_item')
 
     op.drop_table('tag_overrides')
-    with op.batch_alter_table('item_tags', schema=None) as batch_op:
-        batch_op.drop_index('ix_item_tags_name')
+    with op.batch_alter_table('item_versions', schema=None) as batch_op:
+        batch_op.drop_column('tags')
 
-    op.drop_table('item_tags')
 
