@@ -36,7 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from syndicator.sources.feed import fast_path_refusal, parse_feed, parse_feed_slow  # noqa: E402
 
 TARGET = 6.0
-WORDS = ["Nghị", "quyết", "57", "khoa", "học", "công", "nghệ", "đổi", "mới", "sáng", "tạo", "chuyển", "đổi", "số", "quốc", "gia", "nhiệm", "vụ", "ngân", "sách", "nhà", "nước", "truyền", "thông", "Chương", "trình", "1169", "doanh", "nghiệp", "viện", "nghiên", "cứu", "trường", "đại", "học", "địa", "phương", "hạ", "tầng", "dữ", "liệu", "trí", "tuệ", "nhân", "tạo", "bán", "dẫn", "vệ", "tinh", "nông", "nghiệp", "thông", "minh", "chính", "phủ", "số", "người", "dân", "cơ", "sở", "báo", "chí"]
+VOCABULARY = (
+    "Nghị quyết 57 khoa học công nghệ đổi mới sáng tạo chuyển đổi số quốc gia nhiệm vụ ngân sách nhà nước "
+    "truyền thông Chương trình 1169 doanh nghiệp viện nghiên cứu trường đại học địa phương hạ tầng dữ liệu "
+    "trí tuệ nhân tạo bán dẫn vệ tinh nông nghiệp thông minh chính phủ số người dân cơ sở báo chí"
+)
+WORDS = VOCABULARY.split()
 
 
 def _sentence(rng: random.Random, words: int) -> str:

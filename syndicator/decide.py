@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .domain import Entry
-from .normalize import fingerprint, item_id_for
+from .normalize import item_id_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +106,8 @@ def candidate_keys(entry: Entry) -> tuple[str, ...]:
         keys.append(f"t:{entry.task.task_code}")
     if entry.url:
         keys.append(f"u:{entry.url}")
-    fp = fingerprint(entry)
-    if fp:
-        keys.append(f"h:{fp}")
+    if entry.fingerprint:
+        keys.append(f"h:{entry.fingerprint}")
     if not keys:
         # Nothing identifies it but its exact content.
         keys.append(f"c:{entry.source}:{entry.content_hash}")

@@ -165,6 +165,7 @@ class Entry:
     content_hash: str
     raw_hash: str
     tags: tuple[Tag, ...] = ()  # derived, so not part of content_hash
+    fingerprint: str | None = None  # hash of the readable text, when long enough to identify the item
 
     @property
     def restricted(self) -> bool:

@@ -136,10 +136,12 @@ def check_payload(event: Event) -> None:
             for k, v in node.items():
                 if _SECRET_KEY.search(str(k)):
                     raise ValueError(f"ledger payload key '{path}{k}' looks like a secret; secrets never enter the ledger")
-                walk(v, f"{path}{k}.")
+                if isinstance(v, (Mapping, list, tuple)):
+                    walk(v, f"{path}{k}.")
         elif isinstance(node, (list, tuple)):
             for v in node:
-                walk(v, path)
+                if isinstance(v, (Mapping, list, tuple)):
+                    walk(v, path)
 
     walk(event.payload, "")
 

@@ -83,12 +83,17 @@ def sanitize_html(fragment: str | None) -> str | None:
     return cleaned or None
 
 
+_MARKUP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
+
+
 def plain_text(fragment: str | None) -> str:
-    """Text of an HTML fragment, entities decoded and whitespace collapsed."""
+    """Text of an HTML fragment, entities decoded and whitespace collapsed.
+
+    Meant for markup that is already sanitised (or a title): tags are cut, not parsed.
+    """
     if not fragment:
         return ""
-    text = nh3.clean(fragment, tags=set(), strip_comments=True)
-    return _WS.sub(" ", html.unescape(text)).strip()
+    return _WS.sub(" ", html.unescape(_MARKUP.sub(" ", fragment))).strip()
 
 
 def clean_title(title: str | None) -> str:
@@ -188,7 +193,8 @@ def normalize_entry(
 def _with_hash(entry: Entry) -> Entry:
     from dataclasses import replace
 
-    return replace(entry, content_hash=content_hash(entry, kind=entry.kind, url=entry.url))
+    return replace(entry, content_hash=content_hash(entry, kind=entry.kind, url=entry.url),
+                   fingerprint=fingerprint(entry))
 
 
 def item_id_for(first_key: str) -> str:

@@ -580,7 +580,7 @@ def test_relative_urls_in_html_are_resolved_and_nothing_else_changes(markup: str
 
 
 def test_known_limit_of_link_rewriting() -> None:
-    # A quoted ">" before the URL attribute hides it from the tag pattern: the link stays relative.
+    # A quoted "<" or ">" in a tag hides it from the tag pattern: its links stay relative.
     assert _absolute_links('<a title="a>b" href="x.html">', "https://example.vn/") == '<a title="a>b" href="x.html">'
 
 

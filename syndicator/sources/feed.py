@@ -54,30 +54,31 @@ _PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\
 _ROOT = re.compile(r"\s*<([A-Za-z_][\w.:-]*)")
 _HTML_DOCTYPE = re.compile(r"<!DOCTYPE\s+html", re.I)
 _HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_BREAK_TAGS = re.compile(r"<(?:br|p|div|li|h[1-6]|tr|td)\b[^>]*>|</(?:p|div|li|h[1-6]|tr|td)\s*>", re.I)
+# (Tag patterns stop at the next "<", so that text full of "<" and no ">" stays linear.)
+_BREAK_TAGS = re.compile(r"<(?:br|p|div|li|h[1-6]|tr|td)\b[^<>]*>|</(?:p|div|li|h[1-6]|tr|td)\s*>", re.I)
 # Only real HTML tags are stripped from titles: "Hội thảo <AI>" keeps its "<AI>".
 _TAGS = re.compile(
-    r"<!--.*?-->|</?(?:a|abbr|acronym|b|big|blockquote|br|cite|code|del|dfn|div|em|font|h[1-6]|hr|i|img"
+    r"</?(?:a|abbr|acronym|b|big|blockquote|br|cite|code|del|dfn|div|em|font|h[1-6]|hr|i|img"
     r"|ins|kbd|li|mark|nobr|ol|p|pre|q|s|samp|small|span|strike|strong|sub|sup|table|td|th|tr|tt|u|ul"
-    r"|var|wbr)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>",
+    r"|var|wbr)\b(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>",
     re.S | re.I,
 )
 # feedparser rebuilds inline XHTML with an end tag for every element: "<br></br>".
 _VOID_END = re.compile(
-    r"<(area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)((?:\s[^>]*)?)></\1>", re.I
+    r"<(area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)((?:\s[^<>]*)?)></\1>", re.I
 )
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 # A start tag up to and including its first URL attribute that may be relative
 # (absolute and "#…" values are skipped by the lookahead, without a Python call),
-# and the rest of the tag. A quoted ">" before that attribute hides it: rare,
-# and the link then stays relative.
+# and the rest of the tag. A quoted "<" or ">" in the tag hides it: rare, and
+# the link then stays relative.
 _URL_NAMES = r"href|src|poster|cite|background|action|longdesc|usemap|srcset"
 _URL_TAG = re.compile(
-    r"(<[A-Za-z][^>]*?\s)"
+    r"(<[A-Za-z][^<>]*?\s)"
     r"(srcset|(?:href|src|poster|cite|background|action|longdesc|usemap)"
     r"""(?=\s*=\s*(?:"(?!\s*(?:[A-Za-z][A-Za-z0-9+.-]*:|\#))|'(?!\s*(?:[A-Za-z][A-Za-z0-9+.-]*:|\#))"""
     r"""|(?!["'\s])(?![A-Za-z][A-Za-z0-9+.-]*:|\#))))"""
-    r"""(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>][^\s>]*))([^>]*>)""",
+    r"""(\s*=\s*)(?:"([^"<]*)"|'([^'<]*)'|([^\s"'<>][^\s<>]*))([^<>]*>)""",
     re.I,
 )
 _URL_NAME = re.compile(rf"\s(?:{_URL_NAMES})\s*=", re.I)
@@ -121,25 +122,17 @@ def parse_feed(
 
 
 def parse_feed_slow(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None = None,
-    headers: Mapping[str, str] | None = None,
+    body: bytes, *, url: str, content_type: str | None = None, headers: Mapping[str, str] | None = None,
     language: str | None = None,
-) -> ParseResult:
+) -> ParseResult:  # fmt: skip
     """Like :func:`parse_feed`, but always with feedparser (JSON Feed: our reader)."""
     return _guarded(body, url, content_type, headers, language, fast=False)
 
 
 def parse_feed_fast(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None = None,
-    headers: Mapping[str, str] | None = None,
+    body: bytes, *, url: str, content_type: str | None = None, headers: Mapping[str, str] | None = None,
     language: str | None = None,
-) -> ParseResult | None:
+) -> ParseResult | None:  # fmt: skip
     """The fast readers alone, for tests and benchmarks: ``None`` when they decline."""
     result = _fast(body, url, content_type, headers, language)
     return result if isinstance(result, ParseResult) else None
@@ -189,8 +182,7 @@ def _read(doc: _Document, *, fast: bool) -> RawFeed:
             pass
     raw = read_with_feedparser(doc.body, url=doc.url, charset=doc.charset, kind=doc.kind)
     first_element = re.search(rb"<[A-Za-z_]", doc.body)
-    prolog = doc.body[: first_element.start()] if first_element else doc.body[:4096]
-    if _ENTITY_DECLARATION.search(prolog):
+    if _ENTITY_DECLARATION.search(doc.body, 0, first_element.start() if first_element else 4096):
         raw = RawFeed(raw.kind, raw.entries, raw.title, raw.title_type, raw.language, (*raw.problems, _ENTITIES))
     if doc.kind == "unknown" and not raw.entries:
         if doc.media_type in _HTML_MEDIA_TYPES:
@@ -236,8 +228,7 @@ def _known(charset: str) -> bool:
 
 
 def _kind(head: str, media_type: str) -> tuple[str, str | None]:
-    stripped = head.lstrip()
-    if stripped.startswith("{"):
+    if head.lstrip().startswith("{"):
         return "json", None
     if _HTML_DOCTYPE.search(head[:1024]):
         return "html", "html"
@@ -248,9 +239,8 @@ def _kind(head: str, media_type: str) -> tuple[str, str | None]:
     if match is None:
         return ("html", None) if media_type in _HTML_MEDIA_TYPES else ("unknown", None)
     root = match.group(1)
-    local = root.rsplit(":", 1)[-1].lower()
-    kind = {"rss": "rss", "rdf": "rss", "feed": "atom", "html": "html"}.get(local, "unknown")
-    return kind, root
+    kinds = {"rss": "rss", "rdf": "rss", "feed": "atom", "html": "html"}  # by local name: rdf:RDF is RSS 1.0
+    return kinds.get(root.rsplit(":", 1)[-1].lower(), "unknown"), root
 
 
 # -- JSON Feed ----------------------------------------------------------------------------
@@ -444,7 +434,7 @@ def _absolute_links(markup: str, base: str) -> str:
 
 
 def _srcset_candidate(candidate: str, resolve: Callable[[str], str]) -> str:
-    url, _, descriptor = candidate.strip().partition(" ")
+    url, _, descriptor = candidate.strip().partition(" ")  # "a.jpg 2x": the URL, then a descriptor
     return f"{resolve(url)} {descriptor.strip()}".strip()
 
 
@@ -469,10 +459,19 @@ def _clean_title(title: str | None, *, plain: bool) -> str:
         return ""
     if not plain:
         if "<" in title:
-            title = _TAGS.sub("", _BREAK_TAGS.sub(" ", title))
+            title = _TAGS.sub("", _BREAK_TAGS.sub(" ", _without_comments(title)))
         if "&" in title:
             title = html.unescape(title)
     return _nfc(" ".join(title.split()))
+
+
+def _without_comments(text: str) -> str:
+    """*text* without ``<!-- … -->`` (a loop, not a regex: linear even when comments never end)."""
+    parts, position = [], 0
+    while (start := text.find("<!--", position)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        parts.append(text[position:start])
+        position = end + 3
+    return "".join(parts) + text[position:] if parts else text
 
 
 def _collapse(value: str | None) -> str:

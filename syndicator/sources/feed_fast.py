@@ -38,8 +38,8 @@ _STRICT_DECL = re.compile(
     rb"""(?:\s+standalone\s*=\s*(?P<q3>["'])(?:yes|no)(?P=q3))?\s*\?>"""
 )
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
-_EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*>")
-_XMLNS_DECL = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[<]*>")
+_XMLNS_DECL = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(["'])""")  # the value is found with bytes.find
 # Where a C1 control character (U+0080–U+009F) can come from in UTF-8 XML: its
 # bytes or a character reference. Without either, no text needs the C1 scan.
 # (Two patterns, each starting with a literal, which the regex engine finds fast.)
@@ -146,9 +146,15 @@ def _check_namespace_declarations(data: bytes) -> None:
     """
     known: set[str] = set()
     unknown: set[str] = set()
-    for prefix_bytes, uri_dq, uri_sq in _XMLNS_DECL.findall(data):
-        prefix = prefix_bytes.decode("ascii", "replace").lower()
-        uri = (uri_dq or uri_sq).decode("utf-8", "replace")
+    after_value = 0
+    for declaration in _XMLNS_DECL.finditer(data):
+        if declaration.start() < after_value:
+            continue  # inside the previous value: skipping keeps the scan linear
+        after_value = data.find(declaration.group(2), declaration.end())
+        if after_value < 0:
+            raise Unsure("unterminated namespace declaration")
+        prefix = declaration.group(1).decode("ascii", "replace").lower()
+        uri = data[declaration.end() : after_value].decode("utf-8", "replace")
         if uri == _XLINK:
             raise Unsure("feedparser turns xlink declarations into attributes")
         standard = fp.standard_prefix(uri)

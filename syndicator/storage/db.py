@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -17,6 +19,11 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from ..errors import StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns: orjson is several times faster than json for the row volumes of a big pass."""
+    return orjson.dumps(value).decode()
 
 
 def default_url(data_dir: str | os.PathLike[str]) -> str:
@@ -33,7 +40,7 @@ def make_engine(url: str) -> Engine:
                            "or postgresql+psycopg://user@host/db") from e
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs: dict[str, Any] = {"future": True}
+    kwargs: dict[str, Any] = {"future": True, "json_serializer": _json_dumps}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,7 @@ class LanguageDetector:
 
     def detect(self, text: str, *, declared: str | None = None) -> LanguageGuess:
         """The language of ``text``; ``declared`` is the source's own claim, used when the text cannot tell."""
-        sample = text[: self.max_chars * 2]
+        sample = text[: self.max_chars]
         words = tokens(sample)
         letters = sum(len(w) for w in words if not w.isdigit())
         if letters < MIN_LETTERS:

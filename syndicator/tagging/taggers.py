@@ -113,8 +113,9 @@ class Tools:
         if not found:
             return {}
         spans: dict[str, list[Match]] = {}
-        for m in excludes.find(doc):
-            spans.setdefault(m.term.label, []).append(m)
+        if any(m.term.label in self.taxonomy.excludes for m in found):  # exclusions only when they can matter
+            for m in excludes.find(doc):
+                spans.setdefault(m.term.label, []).append(m)
         by_prefix: dict[str, list[Match]] = {}
         for m in found:
             ex = spans.get(m.term.label)

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -86,6 +87,7 @@ def make_term(label: str, text: str, *, proper: bool = False) -> Term | None:
 
 # Between the parts of a document (title, summary, text): no term token can equal it.
 _SEP = "\x00"
+_END = "\x01"  # marks, in the trie, the terms that end at a node
 
 
 class Document:
@@ -96,26 +98,50 @@ class Document:
     the text uses case at all (an all-capitals or all-lower-case text says nothing by case).
     """
 
-    __slots__ = ("cache", "capital", "exact", "folded", "mixed_case", "plain")
+    __slots__ = ("_capital", "_mixed_case", "_raw", "cache", "exact", "folded")
 
     def __init__(self, *parts: str) -> None:
         exact: list[str] = []
-        capital: list[bool] = []
+        folded: list[str] = []
+        raw: list[str] = []
         for part in parts:
-            raw = _TOKEN.findall(unicodedata.normalize("NFC", part))
-            if exact and raw:
+            text = unicodedata.normalize("NFC", part)
+            low = text.casefold()
+            # Whole-string operations in C; per-token work only when they disagree (rare scripts).
+            e, f, r = _TOKEN.findall(low), _TOKEN.findall(low.translate(_FOLD)), _TOKEN.findall(text)
+            if not (len(e) == len(f) == len(r)):
+                r = _TOKEN.findall(text)
+                e = [t.casefold() for t in r]
+                f = [t.translate(_FOLD) for t in e]
+            if exact and e:
                 exact.append(_SEP)
-                capital.append(False)
-            exact.extend(t.casefold() for t in raw)
-            capital.extend(t[:1].isupper() for t in raw)
+                folded.append(_SEP)
+                raw.append(_SEP)
+            exact += e
+            folded += f
+            raw += r
         self.exact = exact
-        self.capital = capital
-        self.folded = [t.translate(_FOLD) for t in exact]
-        # a token typed without marks may match a marked term by its folded form
-        self.plain = [e == f for e, f in zip(exact, self.folded, strict=True)]
-        lowered = sum(1 for c in capital if not c)
-        self.mixed_case = 0 < lowered < len(capital) and any(capital)
+        self.folded = folded
+        self._raw = raw
+        self._capital: list[bool] | None = None
+        self._mixed_case: bool | None = None
         self.cache: dict[int, object] = {}  # scans of this document, by matcher set
+
+    @property
+    def capital(self) -> list[bool]:
+        """Which tokens start with a capital letter (computed when first needed)."""
+        if self._capital is None:
+            self._capital = [t[:1].isupper() for t in self._raw]
+        return self._capital
+
+    @property
+    def mixed_case(self) -> bool:
+        """Whether the text uses case at all (all capitals or all lower case says nothing)."""
+        if self._mixed_case is None:
+            cap = self.capital
+            lowered = cap.count(False) - self._raw.count(_SEP)
+            self._mixed_case = 0 < lowered and any(cap)
+        return self._mixed_case
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -130,40 +156,44 @@ class Matcher:
 
     def __init__(self, terms: Iterable[Term], *, proper_names: bool = False) -> None:
         self.proper_names = proper_names
-        self._by_first: dict[str, list[Term]] = {}
+        # A trie over folded tokens: walking it from a position visits only prefixes that occur.
+        self._trie: dict[str, Any] = {}
         for term in terms:
-            self._by_first.setdefault(term.folded[0], []).append(term)
-        for bucket in self._by_first.values():
-            bucket.sort(key=lambda t: -len(t.exact))  # longest first
+            node = self._trie
+            for tok in term.folded:
+                node = node.setdefault(tok, {})
+            node.setdefault(_END, []).append(term)
 
     def find(self, doc: Document) -> list[Match]:
         """All matches (overlapping ones included)."""
         out: list[Match] = []
-        exact, folded, plain = doc.exact, doc.folded, doc.plain
+        exact, folded = doc.exact, doc.folded
         n = len(exact)
-        by_first = self._by_first
-        for i in range(n):
-            bucket = by_first.get(folded[i])
-            if bucket is None:
-                continue
-            for term in bucket:
-                k = len(term.exact)
-                if i + k > n:
-                    continue
-                ok = True
-                for j in range(k):
-                    tok = exact[i + j]
-                    if tok != term.exact[j] and not (plain[i + j] and folded[i + j] == term.folded[j]):
-                        ok = False
-                        break
-                if not ok:
-                    continue
-                if (self.proper_names or term.proper) and doc.mixed_case and not all(doc.capital[i : i + k]):
-                    continue
-                if term.folded[-1] == "so" and i + k < n and folded[i + k].isdigit():
-                    continue  # "số" followed by a number is "No.", not "digital": "Chính phủ số 66"
-                out.append(Match(term, i, i + k))
+        root = self._trie
+        for i in [i for i, f in enumerate(folded) if f in root]:
+            node = root
+            k = 0
+            while i + k < n:
+                node = node.get(folded[i + k])
+                if node is None:
+                    break
+                k += 1
+                for term in node.get(_END, ()):
+                    if self._accept(term, doc, i, k):
+                        out.append(Match(term, i, i + k))
         return out
+
+    def _accept(self, term: Term, doc: Document, i: int, k: int) -> bool:
+        exact, folded = doc.exact, doc.folded
+        for j in range(k):
+            # a token typed without marks (exact == folded) may match a marked term by its folded form
+            tok = exact[i + j]
+            if tok != term.exact[j] and tok != folded[i + j]:
+                return False
+        if (self.proper_names or term.proper) and doc.mixed_case and not all(doc.capital[i : i + k]):
+            return False
+        # "số" followed by a number is "No.", not "digital": "Chính phủ số 66"
+        return not (term.folded[-1] == "so" and i + k < len(folded) and folded[i + k].isdigit())
 
 
 def outside(matches: Sequence[Match], excluded: Sequence[Match]) -> list[Match]:
