@@ -108,15 +108,21 @@ def candidate_keys(entry: Entry) -> tuple[str, ...]:
         keys.append(f"u:{entry.url}")
     if entry.fingerprint:
         keys.append(f"h:{entry.fingerprint}")
-    if not keys:
-        # Nothing identifies it but its exact content.
-        keys.append(f"c:{entry.source}:{entry.content_hash}")
     return tuple(keys)
+
+
+def content_key(entry: Entry) -> str:
+    """The last resort: the entry's exact content, within its source.
+
+    Stored only for an entry that nothing else identifies (no guid, link or long text), or whose
+    other keys all belong to earlier entries of the same document (a reused guid).
+    """
+    return f"c:{entry.source}:{entry.content_hash}"
 
 
 def all_candidate_keys(entries: Iterable[Entry]) -> set[str]:
     """Every key storage must look up before deciding a batch."""
-    return {k for e in entries for k in candidate_keys(e)}
+    return {k for e in entries for k in (*candidate_keys(e), content_key(e))}
 
 
 def decide(
@@ -137,7 +143,8 @@ def decide(
     assigned: dict[str, str] = {}  # keys claimed in this batch -> item id
     seen_guids: set[str] = set()
     for entry in entries:
-        keys = candidate_keys(entry)
+        strong = candidate_keys(entry)
+        keys = (*strong, content_key(entry))
         if entry.guid:
             if entry.guid in seen_guids:
                 problems.append(
@@ -150,7 +157,9 @@ def decide(
             if owner is not None and owner not in matched:
                 item_id = owner
                 break
-        free = tuple(k for k in keys if k not in known_keys and k not in assigned)
+        free = tuple(k for k in strong if k not in known_keys and k not in assigned)
+        if not free and item_id is None and keys[-1] not in known_keys and keys[-1] not in assigned:
+            free = (keys[-1],)
         if item_id is None:
             if not free:
                 unchanged += 1  # an exact repeat inside the same document
