@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
 
 from ..clock import Clock
 from ..decide import AddKeys, AttachSource, Decision, ItemState, NewItem, NewVersion, SourceCaughtUp
@@ -72,8 +72,8 @@ class Store:
         recorded = chain(events, head_seq=head.seq, head_hash=head.hash, at=at)
         from ..ledger import payload_text
 
-        conn.execute(
-            insert(t.ledger_events),
+        bulk_insert(
+            conn, t.ledger_events,
             [
                 {
                     "seq": r.seq, "occurred_at": r.occurred_at, "type": r.type, "actor": r.actor,
@@ -186,14 +186,10 @@ class Store:
                 self._touch_source(conn, intent.item_id, e, at)
             elif isinstance(intent, AddKeys):
                 pass  # only the keys, gathered above
-        if items_rows:
-            conn.execute(insert(t.items), items_rows)
-        if version_rows:
-            conn.execute(insert(t.item_versions), version_rows)
-        if new_source_rows:
-            conn.execute(insert(t.item_sources), new_source_rows)
-        if key_rows:
-            conn.execute(insert(t.item_keys), key_rows)
+        bulk_insert(conn, t.items, items_rows)
+        bulk_insert(conn, t.item_versions, version_rows)
+        bulk_insert(conn, t.item_sources, new_source_rows)
+        bulk_insert(conn, t.item_keys, key_rows)
         return self.append_events(conn, events, at=at)
 
     def _touch_source(self, conn: Connection, item_id: str, e: Entry, at: datetime) -> None:
@@ -424,6 +420,29 @@ class Store:
                     "version": version, "added": added, "removed": removed, "reason": reason,
                 }, item_id=item_id)], at=at)
             return added, removed
+
+
+_INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT many rows through the driver's executemany, with each column's own type processing.
+
+    Same values as ``conn.execute(insert(table), rows)`` — SQLAlchemy's bind processors convert them —
+    without building a statement per row: a big collection pass writes tens of thousands of rows.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    key = (table.name, dialect.name)
+    if key not in _INSERTS:
+        columns = [c for c in table.columns if c.name in rows[0]]
+        marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES ({marks})"
+        _INSERTS[key] = (sql, [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns])
+    sql, procs = _INSERTS[key]
+    params = [tuple(proc(row.get(name)) if proc else row.get(name) for name, proc in procs) for row in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 def _event_payload(e: Entry, number: int) -> dict[str, Any]:

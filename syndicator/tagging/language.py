@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .text import has_vietnamese_marks, tokens
+from .text import FOLD_TABLE, tokens
 
 # Common Vietnamese syllables, as typed without diacritics, that are not common English words.
 _VI_PLAIN = frozenset(
@@ -73,12 +73,11 @@ class LanguageDetector:
     def detect(self, text: str, *, declared: str | None = None) -> LanguageGuess:
         """The language of ``text``; ``declared`` is the source's own claim, used when the text cannot tell."""
         sample = text[: self.max_chars]
-        words = tokens(sample)
-        letters = sum(len(w) for w in words if not w.isdigit())
-        if letters < MIN_LETTERS:
+        alpha = [w for w in tokens(sample) if not w.isdigit()]
+        if sum(map(len, alpha)) < MIN_LETTERS:
             return _fallback(declared)
-        alpha = [w for w in words if not w.isdigit()]
-        marked = sum(1 for w in alpha if has_vietnamese_marks(w))
+        # a word carries marks when folding changes it; compared in C, word by word
+        marked = sum(map(str.__ne__, alpha, (w.translate(FOLD_TABLE) for w in alpha)))
         if marked / len(alpha) >= MARKED_SHARE:
             return LanguageGuess("vi", 0.99, "vietnamese-marks")
         if marked == 0 and len(alpha) >= 4 and sum(1 for w in alpha if w in _VI_PLAIN) / len(alpha) >= PLAIN_SHARE:

@@ -51,9 +51,16 @@ class Subject:
     task: TaskFields | None = None
 
     @cached_property
+    def summary_text(self) -> str:
+        return html_to_text(self.summary)[:MAX_TEXT_CHARS]
+
+    @cached_property
+    def content_text(self) -> str:
+        return html_to_text(self.content)[:MAX_TEXT_CHARS]
+
+    @cached_property
     def body_text(self) -> str:
-        text = html_to_text(self.summary)
-        content = html_to_text(self.content)
+        text, content = self.summary_text, self.content_text
         if content and content not in text:
             text = f"{text} {content}" if text else content
         return text[:MAX_TEXT_CHARS]
@@ -70,7 +77,7 @@ class Subject:
 
     @cached_property
     def body_doc(self) -> Document:
-        parts = [html_to_text(self.summary), html_to_text(self.content)[:MAX_TEXT_CHARS], self.task_text]
+        parts = [self.summary_text, self.content_text, self.task_text]
         return Document(*(p for p in parts if p))
 
     @cached_property

@@ -40,6 +40,7 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
+FOLD_TABLE = _FOLD  # str.translate table that removes Vietnamese diacritics (đ → d)
 
 
 def fold(text: str) -> str:
@@ -98,31 +99,31 @@ class Document:
     the text uses case at all (an all-capitals or all-lower-case text says nothing by case).
     """
 
-    __slots__ = ("_capital", "_mixed_case", "_raw", "cache", "exact", "folded")
+    __slots__ = ("_capital", "_mixed_case", "_texts", "cache", "exact", "folded")
 
     def __init__(self, *parts: str) -> None:
         exact: list[str] = []
         folded: list[str] = []
-        raw: list[str] = []
+        texts: list[str] = []
         for part in parts:
             text = unicodedata.normalize("NFC", part)
             low = text.casefold()
             # Whole-string operations in C; per-token work only when they disagree (rare scripts).
-            e, f, r = _TOKEN.findall(low), _TOKEN.findall(low.translate(_FOLD)), _TOKEN.findall(text)
-            if not (len(e) == len(f) == len(r)):
-                r = _TOKEN.findall(text)
-                e = [t.casefold() for t in r]
+            e, f = _TOKEN.findall(low), _TOKEN.findall(low.translate(_FOLD))
+            if len(e) != len(f):
+                e = [t.casefold() for t in _TOKEN.findall(text)]
                 f = [t.translate(_FOLD) for t in e]
-            if exact and e:
+            if not e:
+                continue
+            if exact:
                 exact.append(_SEP)
                 folded.append(_SEP)
-                raw.append(_SEP)
             exact += e
             folded += f
-            raw += r
+            texts.append(text)
         self.exact = exact
         self.folded = folded
-        self._raw = raw
+        self._texts = texts
         self._capital: list[bool] | None = None
         self._mixed_case: bool | None = None
         self.cache: dict[int, object] = {}  # scans of this document, by matcher set
@@ -131,7 +132,14 @@ class Document:
     def capital(self) -> list[bool]:
         """Which tokens start with a capital letter (computed when first needed)."""
         if self._capital is None:
-            self._capital = [t[:1].isupper() for t in self._raw]
+            capital: list[bool] = []
+            for text in self._texts:
+                if capital:
+                    capital.append(False)  # the separator
+                capital += [t[:1].isupper() for t in _TOKEN.findall(text)]
+            if len(capital) != len(self.exact):  # case folding changed the token count (rare scripts)
+                capital = [True] * len(self.exact)
+            self._capital = capital
         return self._capital
 
     @property
@@ -139,8 +147,8 @@ class Document:
         """Whether the text uses case at all (all capitals or all lower case says nothing)."""
         if self._mixed_case is None:
             cap = self.capital
-            lowered = cap.count(False) - self._raw.count(_SEP)
-            self._mixed_case = 0 < lowered and any(cap)
+            lowered = cap.count(False) - (len(self._texts) - 1)
+            self._mixed_case = lowered > 0 and any(cap)
         return self._mixed_case
 
     def __len__(self) -> int:
@@ -171,10 +179,10 @@ class Matcher:
         n = len(exact)
         root = self._trie
         for i in [i for i, f in enumerate(folded) if f in root]:
-            node = root
+            node: dict[str, Any] | None = root
             k = 0
             while i + k < n:
-                node = node.get(folded[i + k])
+                node = node.get(folded[i + k]) if node is not None else None
                 if node is None:
                     break
                 k += 1
