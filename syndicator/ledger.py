@@ -43,12 +43,13 @@ one, and callers pass ids and hashes, not content.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 GENESIS = "0" * 64
 
@@ -161,7 +162,7 @@ def canonical_bytes(
     item_id: str | None,
     payload: Mapping[str, Any],
 ) -> bytes:
-    """The canonical encoding hashed into the chain: sorted-key compact JSON, UTF-8."""
+    """The canonical encoding hashed into the chain: sorted-key compact JSON, UTF-8 (RFC 8259, orjson)."""
     doc = {
         "seq": seq,
         "at": _ts(occurred_at),
@@ -172,12 +173,12 @@ def canonical_bytes(
         "item_id": item_id,
         "payload": payload,
     }
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS, default=str)
 
 
 def payload_text(payload: Mapping[str, Any]) -> str:
     """The stored text form of a payload (the same canonical JSON)."""
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str).decode()
 
 
 def link(prev_hash: str, body: bytes) -> str:
@@ -197,7 +198,7 @@ def chain(
     for ev in events:
         check_payload(ev)
         seq += 1
-        payload = json.loads(payload_text(ev.payload))  # what is stored is what is hashed
+        payload = orjson.loads(payload_text(ev.payload))  # what is stored is what is hashed
         body = canonical_bytes(
             seq=seq, occurred_at=at, type=ev.type, actor=ev.actor, subject_type=ev.subject_type,
             subject_id=ev.subject_id, item_id=ev.item_id, payload=payload,

@@ -60,6 +60,8 @@ class BatchWriter:
             if first is None:
                 break
             batch = [first]
+            if self._queue.empty():
+                await asyncio.sleep(0.002)  # let jobs that are about to arrive join this transaction
             while len(batch) < self.max_batch and not self._queue.empty():
                 nxt = self._queue.get_nowait()
                 if nxt is None:
