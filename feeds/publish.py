@@ -157,7 +157,8 @@ class Publisher:
             size = self.feeds.size(conn, spec.name)
             full = size // n
             pages = [0]
-            stored_full = {p for p in range(1, full + 1) if self.feeds.document(spec.name, "atom", p) is None}
+            rendered = self.feeds.stored_pages(conn, spec.name, "atom")
+            stored_full = {p for p in range(1, full + 1) if p not in rendered}
             pages += sorted(stored_full if not all_archives else range(1, full + 1))
             if gone:
                 held = self.feeds.pages_holding(conn, sorted(gone)).get(spec.name, set())

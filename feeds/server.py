@@ -95,6 +95,19 @@ class DocumentCache:
         return self._docs.get((feed, fmt, page), False)
 
 
+def _accepts_gzip(header: str) -> bool:
+    """Whether Accept-Encoding allows gzip (``gzip;q=0`` refuses it)."""
+    for part in header.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "x-gzip", "*"):
+            q = params.strip().removeprefix("q=")
+            try:
+                return not params.strip().startswith("q=") or float(q) > 0
+            except ValueError:
+                return True
+    return False
+
+
 def _etag_matches(header: str, etags: tuple[str, ...]) -> bool:
     if header.strip() == "*":
         return True
@@ -155,7 +168,7 @@ def create_app(
         if doc is None or doc is True:
             msg = "no such archive page" if page else "this feed has not been rendered yet; try again shortly"
             return PlainTextResponse(f"Not found: {msg}.\n", status_code=404)
-        gz = "gzip" in request.headers.get("accept-encoding", "")
+        gz = _accepts_gzip(request.headers.get("accept-encoding", ""))
         etag = doc.etag[:-1] + '-gz"' if gz else doc.etag
         headers = {
             "ETag": etag, "Last-Modified": format_datetime(doc.last_modified, usegmt=True), "Vary": "Accept-Encoding",
@@ -256,6 +269,8 @@ class AccessLog:
             await send(message)
 
         await self.app(scope, receive, capture)
+        if not log.isEnabledFor(logging.INFO):
+            return
         path = _KEY_IN_PATH.sub("/k/***/", scope.get("path", ""))
         query = scope.get("query_string", b"").decode("latin-1")
         if query:

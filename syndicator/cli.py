@@ -74,9 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="serve the feeds over HTTP (catalog, RSS/Atom/JSON Feed, OPML, archives)")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
+    sv.add_argument("--access-log", action="store_true", help="log every request (keys masked)")
     run = sub.add_parser("run", help="scheduler + publishing + feed server in the foreground until Ctrl-C / SIGTERM")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument("--access-log", action="store_true", help="log every request (keys masked)")
     return p
 
 
@@ -243,7 +245,7 @@ def _dispatch(args: argparse.Namespace, config: Config, store: Store) -> int:
         from .engine import run_engine
 
         return run_engine(config, store, with_scheduler=args.command == "run", host=args.host, port=args.port,
-                          where=_where(args, config))
+                          where=_where(args, config), access_log=args.access_log)
     raise AssertionError(args.command)
 
 

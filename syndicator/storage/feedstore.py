@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from ..domain import Version
 from . import schema as t
@@ -135,13 +135,15 @@ class FeedStore:
 
     def versions(self, conn: Connection, pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Version]:
         """Stored versions (with their tags) by (item, number)."""
-        wanted = sorted(set(pairs))
+        wanted = set(pairs)
+        ids = sorted({item_id for item_id, _ in wanted})
         out: dict[tuple[str, int], Version] = {}
-        for i in range(0, len(wanted), _CHUNK):
-            chunk = wanted[i : i + _CHUNK]
-            q = select(t.item_versions).where(tuple_(t.item_versions.c.item_id, t.item_versions.c.number).in_(chunk))
+        for i in range(0, len(ids), _CHUNK):
+            # by item id (indexed) and filtered here: SQLite plans a tuple IN as a full scan
+            q = select(t.item_versions).where(t.item_versions.c.item_id.in_(ids[i : i + _CHUNK]))
             for r in conn.execute(q):
-                out[(r.item_id, r.number)] = _version(r)
+                if (r.item_id, r.number) in wanted:
+                    out[(r.item_id, r.number)] = _version(r)
         return out
 
     # ------------------------------------------------------------- documents
@@ -155,6 +157,12 @@ class FeedStore:
                        t.feed_documents.c.page == d.page)
             if conn.execute(update(t.feed_documents).where(key).values(**values)).rowcount == 0:
                 conn.execute(insert(t.feed_documents).values(feed=d.feed, format=d.format, page=d.page, **values))
+
+    def stored_pages(self, conn: Connection, feed: str, fmt: str) -> set[int]:
+        """The pages of a feed already rendered in a format."""
+        q = select(t.feed_documents.c.page).where(and_(t.feed_documents.c.feed == feed,
+                                                       t.feed_documents.c.format == fmt))
+        return {int(p) for p in conn.execute(q).scalars()}
 
     def document(self, feed: str, fmt: str, page: int) -> StoredDocument | None:
         """A stored document, or None."""
