@@ -267,3 +267,32 @@ def test_withdrawal_tombstones_and_websub(world: World) -> None:
     archive = get(world, "/feeds/all/archive/1.atom").text  # the gate wins over archive immutability
     assert f'ref="{urls.item_id(old)}"' in archive and f"<id>{urls.item_id(old)}</id>" not in archive
     assert archived_entry.title not in get(world, "/feeds/all/archive/1.rss").text
+
+
+def test_publish_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """Collect, tag, publish and render on PostgreSQL: the same documents as on SQLite."""
+    from datetime import UTC, datetime
+
+    clock = FixedClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    config = load_config(tmp_path / "config" / "syndicator.toml", env={})
+    store = Store.open(pg_url, clock)
+    try:
+        reports = Collector(config, store, clock).collect()
+        assert sum(r.new for r in reports) == 63
+        service = FeedService.build(config, store, clock)
+        report, _ = service.publish()
+        assert report.items == 63 and report.entries > 63
+        doc = service.publisher.feeds.document("all", "atom", 0)
+        assert doc is not None and doc.entries == 50
+        parsed = feedparser.parse(doc.body)
+        assert not parsed.bozo and len(parsed.entries) == 50
+        assert not any(s in doc.body.decode() for s in secret_titles_of(store))
+        assert service.publish()[0].entries == 0  # nothing new, nothing published
+        assert store.verify_ledger().ok
+    finally:
+        store.close()
+
+
+def secret_titles_of(store: Store) -> list[str]:
+    return [i.current.title for i in store.list_items(kind="task", limit=100) if not may_leave(i)]
