@@ -19,6 +19,8 @@ from syndicator.tagging.taxonomy import SECTIONS, Taxonomy
 
 from .render import Category, Enclosure, FeedEntry
 
+# Above this, an entry carries its summary and link only (feeds of several MB get refused by readers).
+MAX_CONTENT_CHARS = 100_000
 # Tags newsrooms get as categories (internal flags like "restricted" never leave).
 _PUBLIC_PREFIXES = {*SECTIONS.values(), "lang", "kind"}
 _TASK_LABELS = (
@@ -99,6 +101,10 @@ def to_entry(
         lang = v.language
     summary = plain_text(v.summary) or plain_text(v.content)
     content = (v.content or v.summary or "") + _task_table(v)
+    if len(content) > MAX_CONTENT_CHARS:
+        # An enormous document would make the whole feed too big for readers: the entry keeps its
+        # (truncated) summary and its link to the full text instead.
+        content = ""
     categories = tuple(
         Category(t.name, urls.scheme(t.name.split(":", 1)[0]), tag_labels.get(t.name))
         for t in tags

@@ -139,7 +139,12 @@ def create_app(
     metrics = Metrics()
 
     def who(request: Request) -> tuple[Subscriber | None, Response | None]:
-        key = request.path_params.get("key") or request.query_params.get("key")
+        key = request.path_params.get("key")
+        if key is None and "key" in request.query_params:
+            key = request.query_params["key"]
+            if not _KEY.match(key):
+                return None, PlainTextResponse("Bad request: the key parameter must be 16–128 letters, digits, "
+                                               "'-' or '_'.\n", status_code=400)
         if key is None:
             return None, None
         if not _KEY.match(key) or key in keys.revoked or key not in keys.valid:

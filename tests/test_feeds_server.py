@@ -19,7 +19,6 @@ import pytest
 import uvicorn
 from lxml import etree
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from feeds.service import FeedService
 from syndicator.clock import FixedClock
@@ -296,3 +295,31 @@ def test_publish_on_postgresql(pg_url: str, tmp_path: Path) -> None:
 
 def secret_titles_of(store: Store) -> list[str]:
     return [i.current.title for i in store.list_items(kind="task", limit=100) if not may_leave(i)]
+
+
+def test_bad_query_values_and_enormous_items(world: World) -> None:
+    assert get(world, "/feeds/all.atom?key=").status_code == 400
+    assert get(world, "/feeds/all.atom?key=bad%20key").status_code == 400
+    assert get(world, "/feeds/all.atom?key=" + "z" * 20).status_code == 404  # well-formed but unknown
+    from feeds.entries import MAX_CONTENT_CHARS, to_entry
+
+    item = next(i for i in world.store.list_items(kind="document", limit=100) if may_leave(i))
+    from dataclasses import replace
+
+    huge = replace(item.current, content="<p>" + "chuyển đổi số " * (MAX_CONTENT_CHARS // 10) + "</p>")
+    entry = to_entry(huge, tags=item.tags, urls=world.service.urls, tag_labels={}, first_seen=item.first_seen)
+    assert entry.content_html is None and entry.summary and entry.link
+
+
+def test_websub_ping_retries_then_reports(httpserver: HTTPServer) -> None:
+    from feeds.websub import ping_sync
+
+    httpserver.expect_ordered_request("/hub", method="POST").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/hub", method="POST").respond_with_data("", status=204)
+    report = ping_sync([httpserver.url_for("/hub")], ["http://127.0.0.1:8157/feeds/all.atom"], delay=0.01)
+    assert report.sent == [(httpserver.url_for("/hub"), "http://127.0.0.1:8157/feeds/all.atom")]
+    assert len(httpserver.log) == 2
+    httpserver.clear()
+    httpserver.expect_request("/gone", method="POST").respond_with_data("no", status=410)
+    report = ping_sync([httpserver.url_for("/gone")], ["http://127.0.0.1:8157/feeds/all.atom"], delay=0.01)
+    assert not report.sent and report.failed[0][2] == "HTTP 410" and len(httpserver.log) == 1  # no retry on 410
