@@ -110,7 +110,7 @@ def speed(rows: list[dict[str, Any]], tools: Tools, n: int, repeat: int) -> dict
     subjects = [subject_of(rows[i % len(rows)]) for i in range(n)]
     texts = [f"{s.title}. {s.body_text[:600]}" for s in subjects]
     tag(subjects[0], tools)  # warm-up: profiles and matchers loaded
-    from langdetect.detector_factory import DetectorFactory, PROFILES_DIRECTORY
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
     bare = DetectorFactory()
     bare.load_profile(PROFILES_DIRECTORY)

@@ -21,7 +21,6 @@ from syndicator.tagging.service import load_tools
 from tests.conftest import REPO
 
 
-
 @pytest.fixture
 def world(tmp_path: Path, clock: FixedClock) -> tuple[Path, Store]:
     shutil.copytree(REPO / "config", tmp_path / "config")
