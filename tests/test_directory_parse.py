@@ -395,3 +395,14 @@ def test_relative_links_in_content_resolved_against_the_item_url() -> None:
     # without a url nothing can be resolved, and nothing is invented
     assert 'href="https://example.org/van-ban/57"' in (only("front_matter_full.md").content or "")
     assert 'href="tep/ke-hoach.pdf"' in (only("page_main.html").content or "")
+
+
+def test_heading_that_repeats_the_front_matter_title_is_not_shown_twice() -> None:
+    same = '+++\ntitle = "Nghị quyết 57-NQ/TW"\n+++\n# Nghị quyết  57-NQ/TW\n\nNội dung.\n'
+    result = parse_file(same.encode(), relpath="a.md")
+    (entry,) = result.entries
+    assert entry.title == "Nghị quyết 57-NQ/TW"
+    assert "<h1>" not in (entry.content or "") and "Nội dung." in (entry.content or "")
+    other = '+++\ntitle = "Tóm tắt"\n+++\n# Nghị quyết 57-NQ/TW\n\nNội dung.\n'
+    (entry,) = parse_file(other.encode(), relpath="b.md").entries
+    assert "<h1>Nghị quyết 57-NQ/TW</h1>" in (entry.content or "")

@@ -165,7 +165,8 @@ def _parse_text_file(
         return None, [f"{relpath}: malformed TOML front matter: {e}"]
     need_title = not _has_title(fields)
     if markdown:
-        heading, content = _render_markdown(rest, take_heading=need_title)
+        heading, content = _render_markdown(rest, take_heading=need_title,
+                                            known_title=None if need_title else str(fields["title"]))
     else:
         # The first line is only a title when the front matter gives none.
         heading, content = _render_text(rest, title_from_first_line=need_title)
@@ -184,20 +185,27 @@ def _has_title(fields: Mapping[str, Any]) -> bool:
     return isinstance(fields.get("title"), str) and bool(fields["title"].strip())
 
 
-def _render_markdown(source: str, *, take_heading: bool) -> tuple[str | None, str | None]:
+def _render_markdown(
+    source: str, *, take_heading: bool, known_title: str | None = None
+) -> tuple[str | None, str | None]:
     """(text of the first ``#`` heading, HTML of the rest) when ``take_heading``, else (None, HTML).
 
-    A heading taken as the title is removed from the body so it does not show twice.
+    A heading taken as the title is removed from the body so it does not show twice; so is a
+    first heading that only repeats the title the front matter gives.
     """
     # A fresh parser per call: MarkdownIt objects are mutable and must not be shared state.
     md = MarkdownIt("commonmark", {"html": False})
     tokens = md.parse(source)
     heading = None
-    for i, tok in enumerate(tokens if take_heading else ()):
+    for i, tok in enumerate(tokens if take_heading or known_title else ()):
         if tok.type == "heading_open" and tok.tag == "h1" and tok.markup == "#" and tok.map:
-            heading = _inline_text(tokens[i + 1])
-            lines = source.split("\n")
-            source = "\n".join(lines[: tok.map[0]] + lines[tok.map[1] :])
+            text = _inline_text(tokens[i + 1])
+            repeats = known_title is not None and " ".join(text.split()).casefold() == " ".join(
+                known_title.split()).casefold()
+            if take_heading or repeats:
+                heading = text if take_heading else None
+                lines = source.split("\n")
+                source = "\n".join(lines[: tok.map[0]] + lines[tok.map[1] :])
             break
     if take_heading and not heading:
         # No "# " heading: the first line of text (not of a code block) stands in, and stays in the body.
