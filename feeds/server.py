@@ -9,11 +9,13 @@ is sent. Keys never reach a log: the access log masks them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
@@ -88,11 +90,18 @@ class DocumentCache:
             self._docs[key] = self.feeds.document(feed, fmt, page)
         return self._docs[key]
 
-    def cached(self, feed: str, fmt: str, page: int) -> StoredDocument | None | bool:
-        """The document if it is in memory and fresh, else False (so the caller can skip the thread hop)."""
-        if time.monotonic() - self._checked >= self.check_every:
-            return False
-        return self._docs.get((feed, fmt, page), False)
+    def cached(self, feed: str, fmt: str, page: int) -> tuple[bool, StoredDocument | None]:
+        """(True, document) when it is in memory and fresh, so the caller can skip the thread hop."""
+        key = (feed, fmt, page)
+        if time.monotonic() - self._checked >= self.check_every or key not in self._docs:
+            return False, None
+        return True, self._docs[key]
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)
+    def last_modified(doc_etag: str, when: datetime) -> str:
+        """The Last-Modified header of a document (formatted once per render, not per request)."""
+        return format_datetime(when, usegmt=True)
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -167,16 +176,17 @@ def create_app(
             return PlainTextResponse(
                 f"No feed '{name}.{fmt}' here. Feeds are /feeds/NAME.rss, .atom or .json; "
                 f"every feed is listed at {urls.base}/feeds.opml and {urls.catalog()}\n", status_code=404)
-        doc = cache.cached(name, fmt, page)
-        if doc is False:
+        hit, doc = cache.cached(name, fmt, page)
+        if not hit:
             doc = await run_in_threadpool(cache.get, name, fmt, page)
-        if doc is None or doc is True:
+        if doc is None:
             msg = "no such archive page" if page else "this feed has not been rendered yet; try again shortly"
             return PlainTextResponse(f"Not found: {msg}.\n", status_code=404)
         gz = _accepts_gzip(request.headers.get("accept-encoding", ""))
         etag = doc.etag[:-1] + '-gz"' if gz else doc.etag
         headers = {
-            "ETag": etag, "Last-Modified": format_datetime(doc.last_modified, usegmt=True), "Vary": "Accept-Encoding",
+            "ETag": etag, "Last-Modified": DocumentCache.last_modified(doc.etag, doc.last_modified),
+            "Vary": "Accept-Encoding",
             "Cache-Control": (f"private, max-age={max_age}" if spec.key_only or subscriber
                               else f"public, max-age={max_age if page == 0 else 86400}"),
         }
