@@ -178,7 +178,9 @@ def test_backoff_grows_and_is_capped() -> None:
 
 def test_a_source_never_runs_twice_at_once(tmp_path: Path, store: Store, clock: FixedClock) -> None:
     cfg = load_config(_docs_config(tmp_path), env={})
-    assert store.claim_source("docs", "directory", owner="other-host:1", until=clock.now() + timedelta(minutes=5))
+    claimed, _ = store.claim_sources([("docs", "directory")], owner="other-host:1",
+                                     until=clock.now() + timedelta(minutes=5))
+    assert claimed == {"docs"}
     (report,) = Collector(cfg, store, clock).collect()
     assert "another run" in (report.error or "") and report.new == 0
     clock.advance(timedelta(minutes=6))  # the other run's lease expired (it crashed)

@@ -15,11 +15,12 @@ import html
 import posixpath
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning, Comment, Tag
 from bs4.dammit import EncodingDetector
 from soupsieve import SelectorSyntaxError
 
@@ -141,7 +142,11 @@ def parse_html(body: bytes, content_type: str | None = None) -> BeautifulSoup:
     text = decode_html(body, content_type)
     # Text without a single tag has no elements to select; bs4 would also warn that a
     # short one "looks like a filename", which is noise in a collector's log.
-    return BeautifulSoup(text if "<" in text else "", "lxml")
+    with warnings.catch_warnings():
+        # A page source that gets XML (a feed URL by mistake) is read as HTML on purpose; its
+        # selectors then report "layout changed?", which says more than bs4's warning would.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(text if "<" in text else "", "lxml")
 
 
 def absolute_url(href: str | None, base: str | None) -> str | None:

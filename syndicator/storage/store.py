@@ -206,30 +206,6 @@ class Store:
         row = conn.execute(select(t.sources).where(t.sources.c.name == name)).mappings().first()
         return dict(row) if row else None
 
-    def ensure_source(self, conn: Connection, name: str, kind: str) -> Mapping[str, Any]:
-        """The source's row, created on first use."""
-        row = self.source_row(conn, name)
-        if row is None:
-            conn.execute(insert(t.sources).values(name=name, kind=kind, error_count=0))
-            row = self.source_row(conn, name)
-            assert row is not None
-        elif row["kind"] != kind:
-            conn.execute(update(t.sources).where(t.sources.c.name == name).values(kind=kind))
-        return row
-
-    def claim_source(self, name: str, kind: str, *, owner: str, until: datetime) -> bool:
-        """Take the run lock of a source; False when another run holds it (never two runs at once)."""
-        now = self.clock.now()
-        with self.write() as conn:
-            row = self.ensure_source(conn, name, kind)
-            held = row["running_until"]
-            if held is not None and held > now and row["running_owner"] != owner:
-                return False
-            conn.execute(
-                update(t.sources).where(t.sources.c.name == name).values(running_until=until, running_owner=owner)
-            )
-            return True
-
     def claim_sources(
         self, sources: list[tuple[str, str]], *, owner: str, until: datetime
     ) -> tuple[set[str], dict[str, dict[str, Any]]]:
@@ -254,15 +230,6 @@ class Store:
                 conn.execute(update(t.sources).where(t.sources.c.name.in_(sorted(claimed)))
                              .values(running_until=until, running_owner=owner))
         return claimed, rows
-
-    def release_source(self, name: str, *, owner: str) -> None:
-        """Let go of the run lock."""
-        with self.write() as conn:
-            conn.execute(
-                update(t.sources)
-                .where(and_(t.sources.c.name == name, t.sources.c.running_owner == owner))
-                .values(running_until=None, running_owner=None)
-            )
 
     def update_source(self, conn: Connection, name: str, **values: Any) -> None:
         """Set fields of a source's stored state."""

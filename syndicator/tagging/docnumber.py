@@ -46,9 +46,3 @@ def find_doc_numbers(text: str) -> list[DocNumber]:
         codes = tuple(c for c in re.split(r"[-/]", m.group(3)) if c)
         out.append(DocNumber(raw, m.group(1), m.group(2), codes))
     return out
-
-
-def parse_doc_number(text: str) -> DocNumber | None:
-    """The document number ``text`` is, or starts with; None when it is none."""
-    found = find_doc_numbers(text.strip())
-    return found[0] if found else None

@@ -9,8 +9,6 @@ record stays restricted whatever later versions, tags or rules say.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from ..domain import Item, Secrecy
 
 RESTRICTED = "restricted"
@@ -27,8 +25,3 @@ def may_leave(item: Item) -> bool:
     if item.restricted or item.withdrawn_at is not None or is_secret(item):
         return False
     return all(t.name != RESTRICTED for t in item.tags)
-
-
-def releasable(items: Iterable[Item]) -> list[Item]:
-    """The items that may leave, in the given order."""
-    return [i for i in items if may_leave(i)]
