@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import re
 import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
+import orjson
 
 from .domain import Attachment, Entry, ItemKind, ParsedEntry
 
@@ -130,7 +130,7 @@ def content_hash(entry: Entry | ParsedEntry, *, kind: ItemKind, url: str | None)
         "f": [[a.url, a.media_type, a.length, a.title] for a in entry.attachments],
         "x": entry.task.as_dict() if entry.task else None,
     }
-    return sha256_hex(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+    return sha256_hex(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
 
 
 def fingerprint(entry: Entry) -> str | None:

@@ -99,31 +99,27 @@ class Document:
     the text uses case at all (an all-capitals or all-lower-case text says nothing by case).
     """
 
-    __slots__ = ("_capital", "_mixed_case", "_texts", "cache", "exact", "folded")
+    __slots__ = ("_capital", "_mixed_case", "_raw", "cache", "exact", "folded")
 
     def __init__(self, *parts: str) -> None:
-        exact: list[str] = []
-        folded: list[str] = []
-        texts: list[str] = []
+        raw: list[str] = []
         for part in parts:
-            text = unicodedata.normalize("NFC", part)
-            low = text.casefold()
-            # Whole-string operations in C; per-token work only when they disagree (rare scripts).
-            e, f = _TOKEN.findall(low), _TOKEN.findall(low.translate(_FOLD))
-            if len(e) != len(f):
-                e = [t.casefold() for t in _TOKEN.findall(text)]
-                f = [t.translate(_FOLD) for t in e]
-            if not e:
-                continue
-            if exact:
-                exact.append(_SEP)
-                folded.append(_SEP)
-            exact += e
-            folded += f
-            texts.append(text)
+            found = _TOKEN.findall(unicodedata.normalize("NFC", part))
+            if found:
+                if raw:
+                    raw.append(_SEP)
+                raw += found
+        # One regex pass; case folding and diacritic folding run over the joined string in C.
+        # Neither adds nor removes a space, so the lists stay aligned token by token.
+        joined = " ".join(raw).casefold()
+        exact = joined.split(" ") if raw else []
+        folded = joined.translate(_FOLD).split(" ") if raw else []
+        if len(exact) != len(raw) or len(folded) != len(raw):  # never seen; stay correct anyway
+            exact = [t.casefold() for t in raw]
+            folded = [t.translate(_FOLD) for t in exact]
         self.exact = exact
         self.folded = folded
-        self._texts = texts
+        self._raw = raw
         self._capital: list[bool] | None = None
         self._mixed_case: bool | None = None
         self.cache: dict[int, object] = {}  # scans of this document, by matcher set
@@ -132,14 +128,7 @@ class Document:
     def capital(self) -> list[bool]:
         """Which tokens start with a capital letter (computed when first needed)."""
         if self._capital is None:
-            capital: list[bool] = []
-            for text in self._texts:
-                if capital:
-                    capital.append(False)  # the separator
-                capital += [t[:1].isupper() for t in _TOKEN.findall(text)]
-            if len(capital) != len(self.exact):  # case folding changed the token count (rare scripts)
-                capital = [True] * len(self.exact)
-            self._capital = capital
+            self._capital = [t[:1].isupper() for t in self._raw]
         return self._capital
 
     @property
@@ -147,7 +136,7 @@ class Document:
         """Whether the text uses case at all (all capitals or all lower case says nothing)."""
         if self._mixed_case is None:
             cap = self.capital
-            lowered = cap.count(False) - (len(self._texts) - 1)
+            lowered = cap.count(False) - self._raw.count(_SEP)
             self._mixed_case = lowered > 0 and any(cap)
         return self._mixed_case
 
