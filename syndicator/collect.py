@@ -109,7 +109,7 @@ class Collector:
         sources = [self.config.source(n) for n in names] if names else [s for s in self.config.sources if s.enabled]
         workers = self.config.fetch.parse_workers or (os.cpu_count() or 1)
         pool: Executor | None = None
-        if workers > 1 and len(sources) >= _BIG_PASS:
+        if workers >= 1 and (os.cpu_count() or 1) > 1 and len(sources) >= _BIG_PASS:
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
         storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage")
         loop = asyncio.get_running_loop()

@@ -94,7 +94,7 @@ class FetchConfig(_Model):
     concurrency: int = Field(16, ge=1, le=512)
     backoff_base_seconds: float = Field(60.0, gt=0)
     backoff_max_seconds: float = Field(6 * 3600.0, gt=0)
-    parse_workers: int = Field(0, ge=0, le=64, description="0 = one per core when there is enough to parse")
+    parse_workers: int = Field(0, ge=0, le=64, description="worker processes for big passes; 0 = one per core")
 
 
 class PageSelectorsConfig(_Model):
