@@ -84,11 +84,23 @@ class Publisher:
             yield from self._by_tag.get(n, ())
         yield from self._general
 
+    def catalog_signature(self) -> int:
+        """A number that changes whenever a feed is added or its filter changes."""
+        text = "\n".join(f"{f.name}\t{f.filter.model_dump_json()}\t{f.access}" for f in self.catalog.feeds)
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF  # fits INTEGER
+
     def publish(self) -> PublishReport:
-        """Bring every feed up to date with the ledger; render what changed."""
+        """Bring every feed up to date with the ledger; render what changed.
+
+        When the catalog changed since the last run (a feed added, a filter edited), every item is
+        considered again — entries already published stay, new ones are added — and every feed is
+        rendered, so a new feed starts with its whole history.
+        """
         report = PublishReport()
+        signature = self.catalog_signature()
         with self.store.write() as conn:
-            cursor = self.feeds.get_state(conn, "publisher.cursor")
+            catalog_changed = self.feeds.get_state(conn, "publisher.catalog") != signature
+            cursor = 0 if catalog_changed else self.feeds.get_state(conn, "publisher.cursor")
             ids, last = self.feeds.changed_items_after(conn, cursor, ITEM_EVENTS)
         changed: set[str] = set()
         gone: set[str] = set()  # items that entered feeds and may no longer leave
@@ -100,8 +112,12 @@ class Publisher:
                 report.entries += self._place(conn, items, changed, gone)
         with self.store.write() as conn:
             self.feeds.set_state(conn, "publisher.cursor", last)
+            self.feeds.set_state(conn, "publisher.catalog", signature)
         report.feeds = sorted(changed)
-        report.documents = self.render(changed, gone)
+        if catalog_changed:
+            report.documents = self.render_all()
+        else:
+            report.documents = self.render(changed, gone)
         return report
 
     def _place(self, conn: Connection, items: list[Item], changed: set[str], gone: set[str]) -> int:

@@ -323,3 +323,22 @@ def test_websub_ping_retries_then_reports(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/gone", method="POST").respond_with_data("no", status=410)
     report = ping_sync([httpserver.url_for("/gone")], ["http://127.0.0.1:8157/feeds/all.atom"], delay=0.01)
     assert not report.sent and report.failed[0][2] == "HTTP 410" and len(httpserver.log) == 1  # no retry on 410
+
+
+def test_a_new_feed_definition_gets_the_whole_history(world: World) -> None:
+    from feeds.catalog import build_catalog
+    from feeds.publish import Publisher
+    from syndicator.feedconfig import FeedDefinition, FeedFilter
+
+    config = load_config(world.config_path, env={})
+    feeds_cfg = config.file.feeds.model_copy(update={"define": [
+        *config.file.feeds.define,
+        FeedDefinition(name="hcm-docs", title="Văn bản TP.HCM", filter=FeedFilter(place="ho-chi-minh")),
+    ]})
+    catalog = build_catalog(feeds_cfg, world.service.taxonomy, config.file.subscribers)
+    publisher = Publisher(world.store, catalog, world.service.taxonomy, world.service.urls, world.clock)
+    report = publisher.publish()
+    assert report.entries > 0 and "hcm-docs" in report.feeds
+    doc = publisher.feeds.document("hcm-docs", "atom", 0)
+    assert doc is not None and doc.entries > 0
+    assert publisher.publish().entries == 0  # and only once
