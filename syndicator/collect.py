@@ -1,12 +1,12 @@
 """One collection pass: retrieve, parse, normalise, decide, store — per source.
 
-Retrieval runs concurrently on one event loop; parsing and normalising (the
-CPU-heavy part) run in worker processes when a pass is big enough to repay
-them, so both cores work; storage runs on one thread, one transaction per
-retrieved document, with the source's new state and the ledger events in the
-same transaction. A source that fails is recorded with a message a person
-can act on and a growing back-off, and the pass goes on with the others;
-nothing stored before is touched.
+Retrieval runs concurrently on one event loop; parsing, normalising and
+tagging (the CPU-heavy part) run in worker processes when a pass is big
+enough to repay them, so both cores work; storage runs on one thread through
+a batching writer: whatever is ready goes into one transaction — entries,
+their ledger events, and the sources' new state. A source that fails is
+recorded with a message a person can act on and a growing back-off, and the
+pass goes on with the others; nothing stored before is touched.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .clock import Clock
 from .config import Config
 from .decide import Decision, all_candidate_keys, decide
 from .domain import Entry, Fetched, ItemKind, SourceReport
-from .errors import FetchError, SyndicatorError
+from .errors import FetchError
 from .fetch import Fetcher, Resolver, make_client, system_resolver
 from .ledger import Event
 from .normalize import normalize_entry, sha256_hex
@@ -39,7 +39,7 @@ from .storage.store import Store
 from .tagging.service import load_tools, tag_entry
 from .writer import BatchWriter
 
-_BIG_PASS = 8  # documents; below this, worker processes cost more than they save
+_BIG_PASS = 8  # sources; below this, starting worker processes costs more than they save
 _MAX_PROBLEMS_SHOWN = 5
 
 
@@ -276,4 +276,4 @@ def due(store: Store, name: str, now: datetime) -> bool:
     return bool(row["next_run"] <= now)
 
 
-__all__ = ["Collector", "backoff", "due", "process_document", "SyndicatorError"]
+__all__ = ["Collector", "backoff", "due", "process_document"]
