@@ -59,15 +59,18 @@ def process_document(
     result = kind.parse(source, document)
     raw_hash = sha256_hex(document.body)
     default_kind = ItemKind(source.item_kind)
-    entries = [
-        tag_entry(
-            normalize_entry(p, source=source.name, default_kind=default_kind,
-                            default_language=source.language or result.language, raw_hash=raw_hash),
-            tools,
-        )
-        for p in result.entries
-    ]
-    return entries, result.problems
+    entries: list[Entry] = []
+    problems = list(result.problems)
+    for parsed in result.entries:
+        entry = normalize_entry(parsed, source=source.name, default_kind=default_kind,
+                                default_language=source.language or result.language, raw_hash=raw_hash)
+        try:
+            entry = tag_entry(entry, tools)
+        except Exception as e:  # a tagger bug must not cost the item: it is stored untagged, and said so
+            problems.append(f"entry {entry.guid or entry.url or entry.title!r}: tagging failed ({type(e).__name__}: "
+                            f"{e}); stored without tags — re-tag with `syndicator items retag` once fixed")
+        entries.append(entry)
+    return entries, tuple(problems)
 
 
 @dataclass
