@@ -149,6 +149,7 @@ class Collector:
         kind = self.registry.get(source.kind)
         loop = asyncio.get_running_loop()
         state = p.states.get(source.name, {})
+        errors_before = int(state.get("error_count") or 0)
 
         async def known_urls(urls: list[str]) -> set[str]:
             return await p.writer.submit(lambda conn, at: self._known_urls(conn, urls))
@@ -161,7 +162,7 @@ class Collector:
                 message, retry_after = self.config.mask(str(e)), e.retry_after
                 return await p.writer.submit(lambda conn, at: self._fail(conn, at, source, message, retry_after))
         if retrieval.not_modified:
-            await p.writer.submit(lambda conn, at: self._not_modified(conn, at, source, retrieval))
+            await p.writer.submit(lambda conn, at: self._not_modified(conn, at, source, retrieval, errors_before))
             return SourceReport(source.name, not_modified=True)
         problems = list(retrieval.problems)
         outcome = _Outcome()
@@ -184,7 +185,7 @@ class Collector:
             reason = self.config.mask("; ".join(problems[:_MAX_PROBLEMS_SHOWN]) or "no entries found")
             return await p.writer.submit(lambda conn, at: self._fail(conn, at, source, reason, None))
         problems = [self.config.mask(x) for x in problems]
-        await p.writer.submit(lambda conn, at: self._succeed(conn, at, source, retrieval, problems))
+        await p.writer.submit(lambda conn, at: self._succeed(conn, at, source, retrieval, problems, errors_before))
         return SourceReport(source.name, new=outcome.new, updated=outcome.updated, unchanged=outcome.unchanged,
                             problems=tuple(problems))
 
@@ -219,14 +220,15 @@ class Collector:
         interval: timedelta = source.schedule_interval()
         return at + interval
 
-    def _recovered(self, conn: Connection, at: datetime, source: Any) -> None:
-        row = self.store.source_row(conn, source.name)
-        if row and row["error_count"]:
+    def _recovered(self, conn: Connection, at: datetime, source: Any, errors_before: int) -> None:
+        # errors_before was read when this run claimed the source: no other run has touched it since.
+        if errors_before:
             self.store.append_events(conn, [Event("source.recovered", source.name,
-                                                  {"after_errors": row["error_count"]})], at=at)
+                                                  {"after_errors": errors_before})], at=at)
 
-    def _succeed(self, conn: Connection, at: datetime, source: Any, retrieval: Any, problems: list[str]) -> None:
-        self._recovered(conn, at, source)
+    def _succeed(self, conn: Connection, at: datetime, source: Any, retrieval: Any, problems: list[str],
+                 errors_before: int) -> None:
+        self._recovered(conn, at, source, errors_before)
         self.store.update_source(
             conn, source.name, etag=retrieval.etag, last_modified=retrieval.last_modified, last_run=at,
             last_status="ok" if not problems else "ok, with problems",
@@ -234,8 +236,8 @@ class Collector:
             next_run=self._next_run(source, at),
         )
 
-    def _not_modified(self, conn: Connection, at: datetime, source: Any, retrieval: Any) -> None:
-        self._recovered(conn, at, source)
+    def _not_modified(self, conn: Connection, at: datetime, source: Any, retrieval: Any, errors_before: int) -> None:
+        self._recovered(conn, at, source, errors_before)
         self.store.update_source(conn, source.name, last_run=at, last_status="not modified", last_error=None,
                                  error_count=0, etag=retrieval.etag, last_modified=retrieval.last_modified,
                                  next_run=self._next_run(source, at))
