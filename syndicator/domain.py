@@ -29,7 +29,8 @@ class Secrecy(enum.StrEnum):
     STATE_SECRET = "state_secret"
 
 
-@dataclass(frozen=True, slots=True)
+# No slots: it crosses process boundaries, and slotted dataclasses pickle several times slower.
+@dataclass(frozen=True)
 class Attachment:
     """A file linked from an item (PDF of a decision, annex, image)."""
 
@@ -39,7 +40,8 @@ class Attachment:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# No slots: it crosses process boundaries, and slotted dataclasses pickle several times slower.
+@dataclass(frozen=True)
 class TaskFields:
     """Fields of a publicly funded S&T task record (see shared/reference/st_task_record_fields.md)."""
 
@@ -68,7 +70,8 @@ class TaskFields:
         }
 
 
-@dataclass(frozen=True, slots=True)
+# No slots: it crosses process boundaries, and slotted dataclasses pickle several times slower.
+@dataclass(frozen=True)
 class Tag:
     """A tag on an item version, with where it came from.
 
@@ -125,7 +128,8 @@ class ParseResult:
     language: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# No slots: it crosses process boundaries, and slotted dataclasses pickle several times slower.
+@dataclass(frozen=True)
 class Fetched:
     """A retrieved document: bytes plus what HTTP said about them."""
 
@@ -143,7 +147,8 @@ class Fetched:
         return self.status == 304
 
 
-@dataclass(frozen=True, slots=True)
+# No slots: it crosses process boundaries, and slotted dataclasses pickle several times slower.
+@dataclass(frozen=True)
 class Entry:
     """A normalised entry, ready for the decider: canonical URL, sanitised HTML, hashes."""
 

@@ -69,7 +69,7 @@ item_versions = Table(
     Column("issuer", Text),
     Column("attachments", JSON, nullable=False),
     Column("task", JSON),
-    # Tags with provenance, [[name, tagger, rule, confidence], …]: derived data, replaced by re-tagging.
+    # Tags with provenance, [{name, tagger, rule, confidence}, …]: derived data, replaced by re-tagging.
     Column("tags", JSON, nullable=False, default=list),
     Column("content_hash", String(64), nullable=False),
     Column("raw_hash", String(64), nullable=False),

@@ -374,7 +374,7 @@ class Store:
         key = and_(t.item_versions.c.item_id == item_id, t.item_versions.c.number == version)
         with self.write() as conn:
             stored = conn.execute(select(t.item_versions.c.tags).where(key)).scalar_one()
-            old = tuple(Tag(*tg) for tg in (stored or ()))
+            old = _tags_of(stored)
             old_names, new_names = {x.name for x in old}, {x.name for x in tags}
             added, removed = sorted(new_names - old_names), sorted(old_names - new_names)
             if old == tags:
@@ -420,8 +420,13 @@ def _event_payload(e: Entry, number: int) -> dict[str, Any]:
     }
 
 
-def _tags_json(tags: Iterable[Tag]) -> list[list[Any]]:
-    return [[tg.name, tg.tagger, tg.rule, tg.confidence] for tg in tags]
+def _tags_json(tags: Iterable[Tag]) -> list[Tag]:
+    # The JSON columns' serializer (orjson) writes dataclasses natively, as objects.
+    return list(tags)
+
+
+def _tags_of(stored: Any) -> tuple[Tag, ...]:
+    return tuple(Tag(**tg) for tg in (stored or ()))
 
 
 def _version_row(item_id: str, number: int, e: Entry, at: datetime) -> dict[str, Any]:
@@ -453,7 +458,7 @@ def _version(r: Any) -> Version:
         attachments=tuple(Attachment(**a) for a in (r.attachments or [])),
         task=TaskFields(**(task | {"secrecy": Secrecy(task["secrecy"])})) if task else None,
         content_hash=r.content_hash, raw_hash=r.raw_hash, collected_at=r.collected_at,
-        tags=tuple(Tag(*tg) for tg in (r.tags or ())),
+        tags=_tags_of(r.tags),
     )
 
 
