@@ -42,6 +42,7 @@ one, and callers pass ids and hashes, not content.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -110,6 +111,7 @@ class RecordedEvent:
     payload: Mapping[str, Any]
     prev_hash: str
     hash: str
+    payload_json: str = ""  # the stored text of the payload, when the chain just made it
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-JSON form for export."""
@@ -135,7 +137,7 @@ def check_payload(event: Event) -> None:
     def walk(node: Any, path: str) -> None:
         if isinstance(node, Mapping):
             for k, v in node.items():
-                if _SECRET_KEY.search(str(k)):
+                if _secret_key(str(k)):
                     raise ValueError(f"ledger payload key '{path}{k}' looks like a secret; secrets never enter the ledger")
                 if isinstance(v, (Mapping, list, tuple)):
                     walk(v, f"{path}{k}.")
@@ -145,6 +147,12 @@ def check_payload(event: Event) -> None:
                     walk(v, path)
 
     walk(event.payload, "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_key(key: str) -> bool:
+    # Payload keys come from a small vocabulary: each is checked once per process.
+    return _SECRET_KEY.search(key) is not None
 
 
 def _ts(dt: datetime) -> str:
@@ -160,9 +168,12 @@ def canonical_bytes(
     subject_type: str,
     subject_id: str,
     item_id: str | None,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, Any] | orjson.Fragment,
 ) -> bytes:
-    """The canonical encoding hashed into the chain: sorted-key compact JSON, UTF-8 (RFC 8259, orjson)."""
+    """The canonical encoding hashed into the chain: sorted-key compact JSON, UTF-8 (RFC 8259, orjson).
+
+    ``payload`` may be given already encoded (a Fragment of :func:`payload_text`): the bytes are the same.
+    """
     doc = {
         "seq": seq,
         "at": _ts(occurred_at),
@@ -198,13 +209,14 @@ def chain(
     for ev in events:
         check_payload(ev)
         seq += 1
-        payload = orjson.loads(payload_text(ev.payload))  # what is stored is what is hashed
+        text = payload_text(ev.payload)  # what is stored is what is hashed
         body = canonical_bytes(
             seq=seq, occurred_at=at, type=ev.type, actor=ev.actor, subject_type=ev.subject_type,
-            subject_id=ev.subject_id, item_id=ev.item_id, payload=payload,
+            subject_id=ev.subject_id, item_id=ev.item_id, payload=orjson.Fragment(text),
         )
         h = link(prev, body)
-        out.append(RecordedEvent(seq, at, ev.type, ev.actor, ev.subject_type, ev.subject_id, ev.item_id, payload, prev, h))
+        out.append(RecordedEvent(seq, at, ev.type, ev.actor, ev.subject_type, ev.subject_id, ev.item_id, ev.payload,
+                                 prev, h, text))
         prev = h
     return out
 

@@ -78,7 +78,7 @@ class Store:
                 {
                     "seq": r.seq, "occurred_at": r.occurred_at, "type": r.type, "actor": r.actor,
                     "subject_type": r.subject_type, "subject_id": r.subject_id, "item_id": r.item_id,
-                    "payload": payload_text(r.payload), "prev_hash": r.prev_hash, "hash": r.hash,
+                    "payload": r.payload_json or payload_text(r.payload), "prev_hash": r.prev_hash, "hash": r.hash,
                 }
                 for r in recorded
             ],
