@@ -389,7 +389,7 @@ class Store:
             return added, removed
 
 
-_INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any]]]] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[tuple[str, Any]]]] = {}  # memo: SQL per table, dialect, columns
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -401,15 +401,22 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return
     dialect = conn.dialect
-    key = (table.name, dialect.name)
+    key = (table.name, dialect.name, tuple(rows[0]))
     if key not in _INSERTS:
         columns = [c for c in table.columns if c.name in rows[0]]
         marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES ({marks})"
         _INSERTS[key] = (sql, [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns])
     sql, procs = _INSERTS[key]
-    params = [tuple(proc(row.get(name)) if proc else row.get(name) for name, proc in procs) for row in rows]
-    conn.exec_driver_sql(sql, params)
+    columns_values = []
+    for name, proc in procs:
+        values = [row.get(name) for row in rows]
+        if proc is not None:
+            # Column by column, each distinct object converted once: a batch shares one timestamp.
+            memo: dict[int, Any] = {}
+            values = [memo[id(v)] if id(v) in memo else memo.setdefault(id(v), proc(v)) for v in values]
+        columns_values.append(values)
+    conn.exec_driver_sql(sql, list(zip(*columns_values, strict=True)))
 
 
 def _event_payload(e: Entry, number: int) -> dict[str, Any]:
