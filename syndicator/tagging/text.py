@@ -95,11 +95,11 @@ class Document:
     """A text cut into tokens once, to be matched against many terms.
 
     Several parts (summary, text) are kept apart: a term never matches across the join.
-    ``capital`` records which tokens start with a capital letter, and ``mixed_case`` whether
+    ``capitalised`` tells whether tokens start with a capital letter, and ``mixed_case`` whether
     the text uses case at all (an all-capitals or all-lower-case text says nothing by case).
     """
 
-    __slots__ = ("_capital", "_mixed_case", "_raw", "cache", "exact", "folded")
+    __slots__ = ("_mixed_case", "_raw", "cache", "exact", "folded")
 
     def __init__(self, *parts: str) -> None:
         raw: list[str] = []
@@ -120,24 +120,19 @@ class Document:
         self.exact = exact
         self.folded = folded
         self._raw = raw
-        self._capital: list[bool] | None = None
         self._mixed_case: bool | None = None
         self.cache: dict[int, object] = {}  # scans of this document, by matcher set
 
-    @property
-    def capital(self) -> list[bool]:
-        """Which tokens start with a capital letter (computed when first needed)."""
-        if self._capital is None:
-            self._capital = [t[:1].isupper() for t in self._raw]
-        return self._capital
+    def capitalised(self, start: int, end: int) -> bool:
+        """Whether every token in [start, end) starts with a capital letter."""
+        return all(t[:1].isupper() for t in self._raw[start:end])
 
     @property
     def mixed_case(self) -> bool:
         """Whether the text uses case at all (all capitals or all lower case says nothing)."""
         if self._mixed_case is None:
-            cap = self.capital
-            lowered = cap.count(False) - self._raw.count(_SEP)
-            self._mixed_case = lowered > 0 and any(cap)
+            words = [t for t in self._raw if t != _SEP and t[:1].isalpha()]
+            self._mixed_case = any(t[:1].isupper() for t in words) and any(t[:1].islower() for t in words)
         return self._mixed_case
 
     def __len__(self) -> int:
@@ -187,7 +182,7 @@ class Matcher:
             tok = exact[i + j]
             if tok != term.exact[j] and tok != folded[i + j]:
                 return False
-        if (self.proper_names or term.proper) and doc.mixed_case and not all(doc.capital[i : i + k]):
+        if (self.proper_names or term.proper) and doc.mixed_case and not doc.capitalised(i, i + k):
             return False
         # "số" followed by a number is "No.", not "digital": "Chính phủ số 66"
         return not (term.folded[-1] == "so" and i + k < len(folded) and folded[i + k].isdigit())
