@@ -205,8 +205,11 @@ def test_keys_and_the_fetch_log(world: World, caplog: pytest.LogCaptureFixture) 
     assert get(world, f"/k/{REVOKED}/feeds/all.rss").status_code == 404
     assert get(world, "/k/not-a-valid-key-at-all-000/feeds/all.rss").status_code == 404
     assert get(world, f"/k/{OTHER_KEY}/feeds/press-kit.atom").status_code == 404  # not in its list
-    time.sleep(0.5)  # the fetch log is written after the response
-    events = [e for e in world.store.iter_events(type_prefix="feed.fetched")]
+    deadline = time.monotonic() + 15  # the fetch log is written after the response: wait for it
+    events = list(world.store.iter_events(type_prefix="feed.fetched"))
+    while len(events) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        events = list(world.store.iter_events(type_prefix="feed.fetched"))
     assert [(e.payload["feed"], e.payload["status"]) for e in events[-3:]] == [
         ("press-kit", 200), ("all", 200), ("all", 200)]
     last = events[-3]
