@@ -87,19 +87,29 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     return path.read_bytes()
 
 
+async def _conditional_get(source: Any, url: str, ctx: RetrieveContext) -> Fetched:
+    """GET with the validators stored for this source (a 304 comes back as ``Fetched(status=304)``)."""
+    return await ctx.fetcher.get(
+        url, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"),
+        allow_private=source.allow_private, headers=source.headers,
+    )
+
+
+def _unchanged(fetched: Fetched, ctx: RetrieveContext) -> Retrieval:
+    """A 304: nothing to parse; keep the validators (the server may send new ones)."""
+    return Retrieval(not_modified=True, etag=fetched.etag or ctx.state.get("etag"),
+                     last_modified=fetched.last_modified or ctx.state.get("last_modified"))
+
+
 class FeedKind:
     """RSS, Atom and JSON Feed over HTTP with conditional GET."""
 
     name = "feed"
 
     async def retrieve(self, source: FeedSource, ctx: RetrieveContext) -> Retrieval:
-        fetched = await ctx.fetcher.get(
-            source.url, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"),
-            allow_private=source.allow_private, headers=source.headers,
-        )
+        fetched = await _conditional_get(source, source.url, ctx)
         if fetched.not_modified:
-            return Retrieval(not_modified=True, etag=fetched.etag or ctx.state.get("etag"),
-                             last_modified=fetched.last_modified or ctx.state.get("last_modified"))
+            return _unchanged(fetched, ctx)
         return Retrieval(documents=(fetched,), etag=fetched.etag, last_modified=fetched.last_modified)
 
     def parse(self, source: FeedSource, document: Fetched) -> ParseResult:
@@ -120,12 +130,9 @@ class PageKind:
 
         from .page import parse_listing
 
-        listing = await ctx.fetcher.get(
-            source.url, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"),
-            allow_private=source.allow_private, headers=source.headers,
-        )
+        listing = await _conditional_get(source, source.url, ctx)
         if listing.not_modified:
-            return Retrieval(not_modified=True, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"))
+            return _unchanged(listing, ctx)
         links, problems = parse_listing(listing.body, url=listing.url, content_type=listing.content_type,
                                         selectors=_selectors(source))
         if not source.refetch_known:
@@ -174,12 +181,9 @@ class TasksKind:
                 raise FetchError(f"cannot read {path}: {e.strerror} — check the source's path") from e
             return Retrieval(documents=(Fetched(url=path.resolve().as_uri(), body=body),))
         assert source.url
-        fetched = await ctx.fetcher.get(
-            source.url, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"),
-            allow_private=source.allow_private, headers=source.headers,
-        )
+        fetched = await _conditional_get(source, source.url, ctx)
         if fetched.not_modified:
-            return Retrieval(not_modified=True, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"))
+            return _unchanged(fetched, ctx)
         return Retrieval(documents=(fetched,), etag=fetched.etag, last_modified=fetched.last_modified)
 
     def parse(self, source: TasksSource, document: Fetched) -> ParseResult:
