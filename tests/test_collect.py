@@ -223,3 +223,68 @@ def test_page_source_and_layout_change(httpserver: HTTPServer, tmp_path: Path, s
     (report,) = Collector(cfg, store, clock).collect()
     assert report.failed and "layout changed?" in (report.error or "")
     assert store.count_items() == 2
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Tin Nghị quyết 57</title><link>https://example.org/</link>
+<description>d</description>{items}</channel></rss>"""
+ITEM = """<item><title>{title}</title><link>https://example.org/tin/{n}?utm_source=rss</link>
+<guid isPermaLink="false">tin-{n}</guid><pubDate>Mon, 23 Dec 2024 08:15:00 +0700</pubDate>
+<description>Tóm tắt tin số {n} về chuyển đổi số.</description></item>"""
+
+
+def _feed_config(tmp_path: Path, url: str) -> Path:
+    return write_config(tmp_path, f"""
+        [[sources]]
+        name = "most-rss"
+        kind = "feed"
+        url = "{url}"
+        allow_private = true
+        """)
+
+
+def test_feed_source_conditional_get_and_versions(httpserver: HTTPServer, tmp_path: Path, store: Store,
+                                                  clock: FixedClock) -> None:
+    from werkzeug import Request, Response
+
+    body = {"xml": RSS.format(items="".join(ITEM.format(n=n, title=f"Tin {n}") for n in range(3)))}
+
+    def handler(request: Request) -> Response:
+        etag = f'"{abs(hash(body["xml"]))}"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(body["xml"], headers={"ETag": etag, "Content-Type": "application/rss+xml"})
+
+    httpserver.expect_request("/rss").respond_with_handler(handler)
+    cfg = load_config(_feed_config(tmp_path, httpserver.url_for("/rss")), env={})
+    (r1,) = Collector(cfg, store, clock).collect()
+    assert (r1.new, r1.updated, r1.failed) == (3, 0, False)
+    item = next(i for i in store.list_items() if i.current.title == "Tin 1")
+    assert item.current.url == "https://example.org/tin/1"  # tracking parameter gone
+    assert item.current.published is not None and item.current.published.isoformat() == "2024-12-23T01:15:00+00:00"
+    events = count(store, t.ledger_events)
+
+    (r2,) = Collector(cfg, store, clock).collect()  # the server answers 304: nothing parsed, nothing stored
+    assert r2.not_modified and (r2.new, r2.updated) == (0, 0)
+    assert count(store, t.ledger_events) == events
+    assert httpserver.log[-1][1].status_code == 304
+    (status,) = store.list_sources()
+    assert status.last_status == "not modified" and status.etag
+
+    body["xml"] = body["xml"].replace("Tin 1<", "Tin 1 (cập nhật)<")
+    (r3,) = Collector(cfg, store, clock).collect()
+    assert (r3.new, r3.updated, r3.unchanged) == (0, 1, 2)
+    assert [v.title for v in store.get_item(item.id).versions] == ["Tin 1", "Tin 1 (cập nhật)"]
+
+
+def test_malformed_feed_keeps_what_could_be_read(httpserver: HTTPServer, tmp_path: Path, store: Store,
+                                                clock: FixedClock) -> None:
+    broken = RSS.format(items="".join(ITEM.format(n=n, title=f"Tin {n}") for n in range(3))) \
+        .replace("</channel></rss>", "<item><title>cắt ngang")
+    httpserver.expect_request("/rss").respond_with_data(broken, content_type="application/rss+xml")
+    cfg = load_config(_feed_config(tmp_path, httpserver.url_for("/rss")), env={})
+    (report,) = Collector(cfg, store, clock).collect()
+    assert not report.failed and report.new >= 3
+    assert report.problems and any("malformed" in p.lower() or "xml" in p.lower() for p in report.problems)
+    (status,) = store.list_sources()
+    assert status.last_status == "ok, with problems"
