@@ -145,7 +145,7 @@ def create_app(
     pages = pages or PageRenderer(store, catalog, urls)
     from .metrics import Metrics
 
-    metrics = Metrics()
+    metrics = Metrics(store)
 
     def who(request: Request) -> tuple[Subscriber | None, Response | None]:
         key = request.path_params.get("key")
@@ -243,7 +243,7 @@ def create_app(
         return PlainTextResponse(f"ok generation={generation}\n")
 
     async def metrics_page(request: Request) -> Response:
-        body, content_type = metrics.render()
+        body, content_type = await run_in_threadpool(metrics.render)  # reads the database
         return Response(body, media_type=content_type)
 
     methods = ["GET", "HEAD"]

@@ -238,7 +238,12 @@ def test_catalog_opml_and_errors(world: World) -> None:
     assert get(world, "/feeds/all/archive/x1.atom").status_code == 400
     assert get(world, "/feeds/all/archive/999.atom").status_code == 404
     assert get(world, "/healthz").text.startswith("ok")
-    assert "syndicator_feed_fetches" in get(world, "/metrics").text
+    metrics = get(world, "/metrics").text
+    assert "syndicator_feed_fetches" in metrics
+    assert 'syndicator_items{kind="task"} 40.0' in metrics and 'syndicator_items{kind="document"}' in metrics
+    assert "syndicator_items_restricted 5.0" in metrics
+    assert 'syndicator_source_errors_in_a_row{source="st-tasks-sample"} 0.0' in metrics
+    assert re.search(r"syndicator_ledger_events \d+", metrics) and "syndicator_publisher_lag_events" in metrics
 
 
 def test_item_pages_respect_the_gate(world: World) -> None:
