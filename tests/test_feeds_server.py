@@ -350,3 +350,26 @@ def test_a_new_feed_definition_gets_the_whole_history(world: World) -> None:
     doc = publisher.feeds.document("hcm-docs", "atom", 0)
     assert doc is not None and doc.entries > 0
     assert publisher.publish().entries == 0  # and only once
+
+
+def test_a_new_tag_publishes_and_a_removed_tag_unpublishes_nothing(world: World) -> None:
+    item = next(i for i in world.store.list_items(kind="document", limit=100)
+                if may_leave(i) and "place:lai-chau" not in {t.name for t in i.tags})
+    entry_id = world.service.urls.item_id(item.id)
+
+    def in_feed() -> bool:
+        return any(r.item_id == item.id for r in _history(world, "place-lai-chau"))
+
+    assert not in_feed()
+    world.store.override_tags(item.id, add=["place:lai-chau"], remove=[], actor="editor", reason="covers Lai Châu")
+    report, _ = world.service.publish()
+    assert "place-lai-chau" in report.feeds and in_feed()
+    assert entry_id in get(world, "/feeds/place-lai-chau.atom").text
+    world.store.override_tags(item.id, add=[], remove=["place:lai-chau"], actor="editor", reason="mistake")
+    world.service.publish()
+    assert in_feed()  # published stays published: a removed tag unsends nothing
+
+
+def _history(world: World, feed: str) -> list:  # type: ignore[type-arg]
+    with world.store.read() as conn:
+        return world.service.publisher.feeds.latest(conn, feed, 1000)
