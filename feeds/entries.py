@@ -9,6 +9,7 @@ human label; a task record's fields become a small table in the content.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -78,6 +79,18 @@ def labels(taxonomy: Taxonomy) -> dict[str, str]:
     return out
 
 
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_MEDIA = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")  # type/subtype, as feeds require
+
+
+def language_tag(value: str | None) -> str | None:
+    """A BCP 47 language tag, or None: sources write "vi_VN" or "Vietnamese" too."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-")
+    return tag if _LANG.match(tag) and tag.lower() != "und" else None
+
+
 def _task_table(v: Version) -> str:
     if v.task is None:
         return ""
@@ -111,12 +124,14 @@ def to_entry(
         if ":" in t.name and t.name.split(":", 1)[0] in _PUBLIC_PREFIXES
     )
     enclosures = tuple(
-        Enclosure(a.url, a.media_type or "application/octet-stream", a.length or 0) for a in v.attachments
+        Enclosure(a.url, a.media_type if a.media_type and _MEDIA.match(a.media_type) else "application/octet-stream",
+                  a.length or 0)
+        for a in v.attachments
     )
     published = v.published if v.published and v.published <= v.collected_at else first_seen
     return FeedEntry(
         id=urls.item_id(v.item_id), title=v.title, link=v.url or urls.item_page(v.item_id),
         published=published, updated=v.collected_at, summary=summary, content_html=content or None,
-        language=lang or v.language, author=v.issuer or v.author or v.source, categories=categories,
+        language=language_tag(lang or v.language), author=v.issuer or v.author or v.source, categories=categories,
         enclosures=enclosures,
     )

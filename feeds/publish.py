@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,8 +34,9 @@ from syndicator.tagging.taxonomy import Taxonomy
 
 from .catalog import Catalog, FeedSpec, matches
 from .entries import Urls, labels, to_entry
-from .render import FeedMeta, Tombstone, render_atom, render_json, render_rss
+from .render import FeedEntry, FeedMeta, Tombstone, render_atom, render_json, render_rss
 
+log = logging.getLogger("syndicator.publish")
 ITEM_EVENTS = ("item.collected", "item.versioned", "item.tagged", "item.tag_overridden", "item.withdrawn")
 FORMATS = ("rss", "atom", "json")
 _CHUNK = 500
@@ -194,6 +196,20 @@ class Publisher:
             self.feeds.set_state(conn, "documents.generation", generation)
         return len(docs)
 
+    def _render_format(self, fmt: str, meta: FeedMeta, entries: list[FeedEntry], tombstones: list[Tombstone]) -> bytes:
+        """Render one document; an entry the renderer refuses is left out (and logged), never the feed."""
+        try:
+            return _render(fmt, meta, entries, tombstones)
+        except ValueError:
+            good = []
+            for entry in entries:
+                try:
+                    _render(fmt, meta, [entry], ())
+                    good.append(entry)
+                except ValueError as e:
+                    log.error("feed %s: entry %s left out: %s", meta.id, entry.id, e)
+            return _render(fmt, meta, good, tombstones)
+
     def _documents(self, conn: Connection, spec: FeedSpec, page: int, full: int, rows: list[EntryRow],
                    at: datetime) -> list[StoredDocument]:
         if page == 0:  # newest first, one entry per item (its newest version)
@@ -230,12 +246,7 @@ class Publisher:
                                   if (page > 1 or (page == 0 and full >= 1)) else None),
                 alternates=tuple((_TYPES[o], self.urls.feed(spec.name, o, page)) for o in FORMATS if o != fmt),
             )
-            if fmt == "rss":
-                body = render_rss(meta, entries)
-            elif fmt == "atom":
-                body = render_atom(meta, entries, tombstones)
-            else:
-                body = render_json(meta, entries)
+            body = self._render_format(fmt, meta, entries, tombstones)
             etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
             old = self.feeds.document(spec.name, fmt, page)
             if old is not None and old.etag == etag:
@@ -246,3 +257,11 @@ class Publisher:
 
 
 _TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+
+
+def _render(fmt: str, meta: FeedMeta, entries: Sequence[FeedEntry], tombstones: Sequence[Tombstone]) -> bytes:
+    if fmt == "rss":
+        return render_rss(meta, entries)
+    if fmt == "atom":
+        return render_atom(meta, entries, tombstones)
+    return render_json(meta, entries)

@@ -373,3 +373,27 @@ def test_a_new_tag_publishes_and_a_removed_tag_unpublishes_nothing(world: World)
 def _history(world: World, feed: str) -> list:  # type: ignore[type-arg]
     with world.store.read() as conn:
         return world.service.publisher.feeds.latest(conn, feed, 1000)
+
+
+def test_source_quirks_never_break_a_feed(world: World) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from feeds.entries import language_tag, to_entry
+    from feeds.render import FeedMeta
+    from syndicator.domain import Attachment
+
+    assert language_tag("vi_VN") == "vi-VN" and language_tag("Vietnamese") is None and language_tag("und") is None
+    item = next(i for i in world.store.list_items(kind="document", limit=100) if may_leave(i))
+    odd = replace(item.current, language="Tiếng Việt",
+                  attachments=(Attachment("https://example.org/a.pdf", media_type="pdf", length=None),))
+    entry = to_entry(odd, tags=(), urls=world.service.urls, tag_labels={}, first_seen=item.first_seen)
+    assert entry.language is None and entry.enclosures[0].media_type == "application/octet-stream"
+    # An entry the renderer refuses anyway is left out of the document; the feed still renders.
+    bad = replace(entry, id="tag:x,2024:item/bad", link="/relative/link")
+    meta = FeedMeta(id="tag:x,2024:feed/t", title="t", description="d", language=None,
+                    site_url=world.service.urls.catalog(), self_url=world.service.urls.feed("t", "atom"),
+                    updated=datetime(2026, 1, 1, tzinfo=UTC))
+    body = world.service.publisher._render_format("atom", meta, [entry, bad], [])
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo and [e.id for e in parsed.entries] == [entry.id]
