@@ -9,13 +9,13 @@ config rules, and returns the tags sorted and de-duplicated by name.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from ..domain import ItemKind, Secrecy, Tag, TaskFields
+from ..normalize import plain_text
 from .docnumber import DocNumber, find_doc_numbers
 from .language import LanguageDetector
 from .taxonomy import SECTIONS, RuleWhen, Taxonomy, normalize_code
@@ -23,15 +23,6 @@ from .text import Document, Match, Matcher, Term, outside
 
 # Work is capped, never the item: very long documents are tagged on their first part.
 MAX_TEXT_CHARS = 20_000
-_TAGS = re.compile(r"<[^>]+>")
-_WS = re.compile(r"\s+")
-
-
-def html_to_text(fragment: str | None) -> str:
-    """Cheap text of an HTML fragment (already sanitised upstream)."""
-    if not fragment:
-        return ""
-    return _WS.sub(" ", html.unescape(_TAGS.sub(" ", fragment))).strip()
 
 
 @dataclass(frozen=True)
@@ -52,11 +43,11 @@ class Subject:
 
     @cached_property
     def summary_text(self) -> str:
-        return html_to_text(self.summary)[:MAX_TEXT_CHARS]
+        return plain_text(self.summary)[:MAX_TEXT_CHARS]
 
     @cached_property
     def content_text(self) -> str:
-        return html_to_text(self.content)[:MAX_TEXT_CHARS]
+        return plain_text(self.content)[:MAX_TEXT_CHARS]
 
     @cached_property
     def body_text(self) -> str:
