@@ -135,3 +135,18 @@ def test_every_command_is_documented_in_the_readme() -> None:
             if action.dest == "items_command" or action.dest == "audit_command":
                 for subname in action.choices:
                     assert f"syndicator {name} {subname}" in readme, f"README misses `syndicator {name} {subname}`"
+
+
+def test_readme_config_example_is_valid(tmp_path: Path) -> None:
+    from feeds.catalog import build_catalog
+    from syndicator.config import load_config
+    from syndicator.tagging.taxonomy import load_taxonomy
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[feeds\].*?)```", readme, re.S)
+    assert block, "README lost its [feeds] example"
+    path = write_config(tmp_path, block.group(1))
+    config = load_config(path, env={"KEY_BAO_MAU": "a" * 24, "KEY_BAO_MAU_NEXT": "b" * 24})
+    catalog = build_catalog(config.file.feeds, load_taxonomy(REPO / "config" / "taxonomy.toml"),
+                            config.file.subscribers)
+    assert catalog.get("press-kit") is not None and catalog.get("press-kit").key_only  # type: ignore[union-attr]
