@@ -91,6 +91,11 @@ def language_tag(value: str | None) -> str | None:
     return tag if _LANG.match(tag) and tag.lower() != "und" else None
 
 
+def full_content(v: Version) -> str:
+    """What an entry or item page shows: the version's HTML, then its task-record fields as a table."""
+    return (v.content or v.summary or "") + _task_table(v)
+
+
 def _task_table(v: Version) -> str:
     if v.task is None:
         return ""
@@ -113,7 +118,7 @@ def to_entry(
     if lang == "und":
         lang = v.language
     summary = plain_text(v.summary) or plain_text(v.content)
-    content = (v.content or v.summary or "") + _task_table(v)
+    content = full_content(v)
     if len(content) > MAX_CONTENT_CHARS:
         # An enormous document would make the whole feed too big for readers: the entry keeps its
         # (truncated) summary and its link to the full text instead.

@@ -15,7 +15,7 @@ from syndicator.tagging.gate import may_leave
 from syndicator.tagging.taxonomy import SECTIONS, Taxonomy
 
 from .catalog import Catalog, FeedSpec
-from .entries import Urls, labels
+from .entries import Urls, full_content, labels
 
 _GROUPS = (
     ("all", "Tất cả", "Everything"), ("pillar", "Trụ cột", "Pillars"), ("audience", "Đối tượng", "Audiences"),
@@ -78,12 +78,10 @@ class PageRenderer:
         if not may_leave(item):
             return None
         v = item.current
-        from .entries import _task_table
-
         return self.env.get_template("item.html").render(
             title=v.title, lang=v.language or "vi", when=(v.published or item.first_seen).strftime("%Y-%m-%d"),
             doc_number=v.doc_number, issuer=v.issuer, url=v.url,
-            content=(v.content or v.summary or "") + _task_table(v),
+            content=full_content(v),
             tags=[t.name for t in item.tags if t.name != "restricted"],
         )
 

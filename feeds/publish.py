@@ -235,6 +235,7 @@ class Publisher:
             tags = item.tags if r.version == item.current.number else v.tags
             entries.append(to_entry(v, tags=tags, urls=self.urls, tag_labels=self.labels, first_seen=item.first_seen))
         updated = max([e.updated for e in entries] + [t.when for t in tombstones], default=at)
+        stored = self.feeds.stored_etags(conn, spec.name, page)  # one query, on the open connection
         out = []
         for fmt in FORMATS:
             meta = FeedMeta(
@@ -248,8 +249,7 @@ class Publisher:
             )
             body = self._render_format(fmt, meta, entries, tombstones)
             etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-            old = self.feeds.document(spec.name, fmt, page)
-            if old is not None and old.etag == etag:
+            if stored.get(fmt) == etag:
                 continue
             out.append(StoredDocument(spec.name, fmt, page, body, gzip.compress(body, 6, mtime=0), etag, at,
                                       len(entries), 0))

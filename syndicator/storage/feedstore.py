@@ -164,6 +164,12 @@ class FeedStore:
                                                        t.feed_documents.c.format == fmt))
         return {int(p) for p in conn.execute(q).scalars()}
 
+    def stored_etags(self, conn: Connection, feed: str, page: int) -> dict[str, str]:
+        """The ETag of each format of a stored page (to skip storing a render that changed nothing)."""
+        q = select(t.feed_documents.c.format, t.feed_documents.c.etag).where(
+            and_(t.feed_documents.c.feed == feed, t.feed_documents.c.page == page))
+        return {fmt: etag for fmt, etag in conn.execute(q)}
+
     def document(self, feed: str, fmt: str, page: int) -> StoredDocument | None:
         """A stored document, or None."""
         with self.store.read() as conn:

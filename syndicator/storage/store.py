@@ -19,6 +19,7 @@ from ..decide import AddKeys, AttachSource, Decision, ItemState, NewItem, NewVer
 from ..domain import Attachment, Entry, Item, ItemKind, ItemSource, Secrecy, SourceStatus, Tag, TaskFields, Version
 from ..errors import ConflictError, NotFoundError
 from ..ledger import Event, RecordedEvent, VerifyReport, chain, verify_chain
+from ..tagging.gate import is_secret
 from ..tagging.service import apply_overrides
 from . import schema as t
 from .db import make_engine, migrate
@@ -154,7 +155,7 @@ class Store:
             if isinstance(intent, NewItem):
                 items_rows.append({
                     "id": intent.item_id, "kind": e.kind.value,
-                    "restricted": e.restricted or any(tg.name == "restricted" for tg in e.tags), "first_seen": at,
+                    "restricted": _restricts(e), "first_seen": at,
                     "updated_at": at, "current_version": 1, "current_hash": e.content_hash, "title": e.title,
                     "first_source": e.source,
                 })
@@ -167,7 +168,7 @@ class Store:
                     "current_version": intent.number, "current_hash": e.content_hash, "title": e.title,
                     "updated_at": at,
                 }
-                if e.restricted or any(tg.name == "restricted" for tg in e.tags):
+                if _restricts(e):
                     # restriction is sticky: a later public version never lifts it
                     values["restricted"] = True
                 conn.execute(update(t.items).where(t.items.c.id == intent.item_id).values(**values))
@@ -346,7 +347,7 @@ class Store:
         that of a state-secret task record.
         """
         item = self.get_item(item_id)
-        if "restricted" in remove and any(v.task and v.task.secrecy is not Secrecy.PUBLIC for v in item.versions):
+        if "restricted" in remove and is_secret(item):
             raise ConflictError(f"item {item_id} is a state-secret task record; its restriction cannot be lifted")
         at = self.clock.now()
         with self.write() as conn:
@@ -417,6 +418,11 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
             values = [memo[id(v)] if id(v) in memo else memo.setdefault(id(v), proc(v)) for v in values]
         columns_values.append(values)
     conn.exec_driver_sql(sql, list(zip(*columns_values, strict=True)))
+
+
+def _restricts(e: Entry) -> bool:
+    """Whether storing this entry restricts its item (a non-public record, or the restricted tag)."""
+    return e.restricted or any(tg.name == "restricted" for tg in e.tags)
 
 
 def _event_payload(e: Entry, number: int) -> dict[str, Any]:
